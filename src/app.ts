@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Cluster, Redis } from 'ioredis';
+import { createKeyRing } from './auth/key-ring.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config/schema.js';
+import { authPlugin } from './http/plugins/auth.js';
+import { errorHandlerPlugin } from './http/plugins/error-handler.js';
+import { createRouteLimit, rateLimitPlugin } from './http/plugins/rate-limit.js';
+import { healthRoutes } from './http/routes/health.js';
+import { videoRoutes } from './http/routes/videos.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import type { TaskStore } from './stores/task-store.js';
+import { createVideoService } from './videos/service.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: FastifyBaseLogger;
+  store: TaskStore;
+  providers: ProviderRegistry;
+  clock: Clock;
+  /** The shared Redis client when the store is Redis; rate limits count across instances through it. */
+  redis?: Redis | Cluster | undefined;
+}
+
+/** Builds the whole application without listening; src/main.ts owns the process. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const uploadLimit = config.limits.upload_bytes;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: () => `req_${randomBytes(16).toString('hex')}`,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // A JSON body may carry a data-URL image as large as an upload.
+    bodyLimit: uploadLimit + 64 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Only JSON and multipart are API bodies; anything else gets a 415 envelope.
+  app.removeContentTypeParser('text/plain');
+  await app.register(errorHandlerPlugin, { uploadLimit });
+  await app.register(multipart, {
+    limits: { fileSize: uploadLimit, fieldSize: uploadLimit, files: 1, fields: 64, parts: 128 },
+  });
+  await app.register(healthRoutes, { store: deps.store, providers: deps.providers });
+
+  const videos = createVideoService({ config, providers: deps.providers, store: deps.store, clock: deps.clock });
+  await app.register(
+    async (v1) => {
+      await v1.register(authPlugin, { keys: createKeyRing(config.keys) });
+      await v1.register(rateLimitPlugin, { redis: deps.redis, prefix: config.store.prefix });
+      await v1.register(videoRoutes, { videos, createRateLimit: createRouteLimit });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

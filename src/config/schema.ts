@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * The configuration contract (config/reelay.yaml). Other tooling writes these
+ * files, so the shape is fixed: every object is strict (an unknown key is a typo
+ * and fails start-up) and every default lives here.
+ */
+
+/** Integers may arrive as strings when they come from `${VAR}` substitution. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z.number().int().min(min).max(max),
+  );
+
+const nonEmpty = z.string().trim().min(1);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const ServerSchema = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: int(0, 65535).default(8080),
+  /** Seconds to wait for in-flight requests on SIGTERM before forcing exit. */
+  shutdown_timeout_s: int(1, 3600).default(25),
+});
+
+const StoreSchema = z
+  .strictObject({
+    type: z.enum(['memory', 'redis']).default('memory'),
+    url: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    /** Redis Cluster seed nodes; when set, `url` is ignored. */
+    cluster: z.array(z.url({ protocol: /^rediss?$/ })).min(1).optional(),
+    prefix: z.string().default('reelay:'),
+    retention_days: int(1, 3650).default(30),
+  })
+  .prefault({});
+
+const LimitsSchema = z
+  .strictObject({
+    upload_bytes: int(1024).default(20 * 1024 * 1024),
+  })
+  .prefault({});
+
+const PollSchema = z
+  .strictObject({
+    initial_ms: int(10).default(2000),
+    max_ms: int(10).default(15000),
+    lease_ms: int(100).default(30000),
+    give_up_after_s: int(1).default(6 * 3600),
+    /** A non-terminal record older than this is refreshed inline on retrieve. */
+    stale_ms: int(0).default(2000),
+    /** Floor between two upstream status calls for one job. */
+    min_interval_ms: int(0).default(1000),
+  })
+  .prefault({});
+
+const KeySchema = z
+  .strictObject({
+    name: nonEmpty,
+    key: z.string().min(8, 'a gateway key must be at least 8 characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be a 64-character hex SHA-256 digest')
+      .transform((s) => s.toLowerCase())
+      .optional(),
+    models: z.array(nonEmpty).optional(),
+    rpm: int(1).optional(),
+    poll_rpm: int(1).optional(),
+    max_concurrent: int(1).optional(),
+  })
+  .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
+    message: 'give exactly one of `key` or `sha256`',
+  });
+
+const providerBase = {
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, - and _'),
+};
+
+const httpProviderBase = {
+  ...providerBase,
+  base_url: httpUrl,
+  api_keys: z.array(nonEmpty).min(1),
+  timeout_ms: int(100).default(30000),
+};
+
+const SandboxProviderSchema = z.strictObject({
+  ...providerBase,
+  type: z.literal('sandbox'),
+  generation_seconds: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number().min(0).max(3600),
+  ).default(5),
+});
+
+const OpenAIProviderSchema = z.strictObject({ ...httpProviderBase, type: z.literal('openai') });
+
+const GptgeProviderSchema = z.strictObject({
+  ...httpProviderBase,
+  type: z.literal('gptge'),
+  /** multipart (default, what the SDK sends) or json when the request has no file. */
+  encoding: z.enum(['multipart', 'json']).default('multipart'),
+});
+
+const MintlifyProviderSchema = z.strictObject({ ...httpProviderBase, type: z.literal('mintlify') });
+
+const AimlapiProviderSchema = z.strictObject({ ...httpProviderBase, type: z.literal('aimlapi') });
+
+export const ProviderConfigSchema = z.discriminatedUnion('type', [
+  SandboxProviderSchema,
+  OpenAIProviderSchema,
+  GptgeProviderSchema,
+  MintlifyProviderSchema,
+  AimlapiProviderSchema,
+]);
+
+const TargetSchema = z.strictObject({
+  provider: nonEmpty,
+  /** Upstream model name; defaults to the alias. */
+  model: nonEmpty.optional(),
+  /** aimlapi: the image-to-video model used when the request has an input_reference. */
+  image_model: nonEmpty.optional(),
+  /** Declared constraints: a target that cannot serve the request is skipped. */
+  seconds: z.array(z.coerce.string()).min(1).optional(),
+  sizes: z.array(nonEmpty).min(1).optional(),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    server: ServerSchema.prefault({}),
+    store: StoreSchema,
+    limits: LimitsSchema,
+    poll: PollSchema,
+    keys: z.array(KeySchema).min(1, 'at least one gateway key is needed'),
+    providers: z.array(ProviderConfigSchema).min(1),
+    models: z.record(nonEmpty, z.array(TargetSchema).min(1)).refine((m) => Object.keys(m).length > 0, {
+      message: 'at least one model alias is needed',
+    }),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set<string>();
+    cfg.providers.forEach((p, i) => {
+      if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'id'], message: `duplicate provider id "${p.id}"` });
+      ids.add(p.id);
+    });
+    const names = new Set<string>();
+    cfg.keys.forEach((k, i) => {
+      if (names.has(k.name)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'name'], message: `duplicate key name "${k.name}"` });
+      names.add(k.name);
+      k.models?.forEach((m, j) => {
+        if (!(m in cfg.models)) {
+          ctx.addIssue({ code: 'custom', path: ['keys', i, 'models', j], message: `unknown model alias "${m}"` });
+        }
+      });
+    });
+    for (const [alias, targets] of Object.entries(cfg.models)) {
+      targets.forEach((t, j) => {
+        if (!ids.has(t.provider)) {
+          ctx.addIssue({ code: 'custom', path: ['models', alias, j, 'provider'], message: `unknown provider "${t.provider}"` });
+        }
+      });
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
+export type KeyConfig = z.output<typeof KeySchema>;
+export type ModelTarget = z.output<typeof TargetSchema>;
+export type PollConfig = z.output<typeof PollSchema>;
+export type StoreConfig = z.output<typeof StoreSchema>;

@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { KeyRing, Principal } from '../../auth/key-ring.js';
+import { AuthenticationError } from '../../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The gateway key's principal; set on every /v1 request that passed auth. */
+    principal: Principal;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export function authenticate(request: FastifyRequest, keys: KeyRing): Principal {
+  const header = request.headers.authorization;
+  if (header === undefined || header.trim() === '') {
+    throw new AuthenticationError(
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      { code: 'missing_api_key' },
+    );
+  }
+  const token = BEARER.exec(header)?.[1];
+  const principal = token === undefined ? undefined : keys.authenticate(token);
+  if (!principal) throw new AuthenticationError('Incorrect API key provided.', { code: 'invalid_api_key' });
+  return principal;
+}
+
+/** Bearer-key authentication for every route registered in the same scope. */
+export const authPlugin = fp<{ keys: KeyRing }>(
+  async (app: FastifyInstance, opts) => {
+    app.decorateRequest('principal', null as unknown as Principal);
+    app.addHook('onRequest', async (request) => {
+      request.principal = authenticate(request, opts.keys);
+    });
+  },
+  { name: 'reelay-auth' },
+);

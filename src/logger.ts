@@ -1,0 +1,44 @@
+import pino, { type DestinationStream, type LoggerOptions } from 'pino';
+
+/**
+ * The logger contract every module receives. Fastify's request logger and a
+ * plain pino logger both satisfy it, so providers and stores never import Fastify.
+ */
+export interface Logger {
+  fatal(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+  trace(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/**
+ * Paths pino censors. Keys are never logged on purpose; these are the belt to
+ * that pair of braces, for headers that might be logged by a serializer.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  '*.authorization',
+  '*.api_key',
+  '*.api_keys',
+  '*.apiKey',
+  'config.keys',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'reelay' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+}
+
+export function createLogger(level = 'info', destination?: DestinationStream): pino.Logger {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+}

@@ -1,0 +1,56 @@
+import { systemClock } from './clock.js';
+import { loadConfig } from './config/load.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './logger.js';
+import { createRuntime } from './runtime.js';
+import { startupBanner } from './startup-banner.js';
+
+/** Process entry: load config, create real dependencies, listen, shut down gracefully. */
+async function main(): Promise<void> {
+  const logger = createLogger(process.env.LOG_LEVEL || 'info');
+  let loaded;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`reelay: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { config, path } = loaded;
+  const runtime = await createRuntime({ config, logger, clock: systemClock });
+  await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  const address = runtime.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  logger.info({ configPath: path, store: config.store.type }, startupBanner(config, port));
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.server.shutdown_timeout_s * 1000);
+    force.unref();
+    runtime.close().then(
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`reelay: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ServiceUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { TaskRecord, TaskStore } from '../stores/task-store.js';
+
+const BACKOFF_MS = [50, 200, 800, 2000];
+
+/**
+ * Writes the record of a job the upstream has already accepted. Losing it
+ * would orphan a paid job, so the write is retried with backoff; if the store
+ * stays down the upstream id is logged at error level for reconciliation and
+ * the client gets a 503 it must not blindly retry.
+ */
+export async function persistAccepted(store: TaskStore, record: TaskRecord, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.put(record);
+      return;
+    } catch (err) {
+      if (attempt >= BACKOFF_MS.length) {
+        log.error(
+          {
+            err,
+            reconcile: {
+              videoId: record.id,
+              provider: record.provider,
+              upstreamId: record.upstreamId,
+              owner: record.owner,
+              credential: record.credential,
+            },
+          },
+          'upstream accepted a job but its record could not be stored',
+        );
+        throw new ServiceUnavailableError(
+          'The video job was accepted upstream but Reelay could not record it; it has been logged for reconciliation. Do not retry blindly.',
+          { code: 'store_unavailable', headers: { 'x-should-retry': 'false' } },
+        );
+      }
+      log.warn({ err, attempt }, 'store write failed; retrying');
+      await delay(BACKOFF_MS[attempt]);
+    }
+  }
+}
