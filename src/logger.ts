@@ -23,6 +23,8 @@ export const REDACT_PATHS = [
   'req.headers["x-api-key"]',
   'headers.authorization',
   'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
   '*.authorization',
   '*.api_key',
   '*.api_keys',

@@ -1,0 +1,221 @@
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { TERMINAL_STATUSES } from '../openai/videos.js';
+import { videoIdFloor } from '../videos/video-id.js';
+import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
+
+const DAY_MS = 86_400_000;
+
+export interface RedisTaskStoreOptions {
+  /** Owned by the caller, who also closes it: the store never connects or quits. */
+  redis: Redis | Cluster;
+  /** Starts every key. A prefix holding a `{…}` hash tag puts all keys in one slot. */
+  prefix: string;
+  retentionDays: number;
+  clock: Clock;
+  logger: Logger;
+  /** ping() gives up after this long, so /readyz answers even while ioredis queues commands offline. */
+  pingTimeoutMs?: number;
+}
+
+/** The part of a record that never changes after put; stored as JSON in the `rec` field. */
+type RecordBody = Omit<TaskRecord, 'state' | 'updatedAt'>;
+
+const UPDATE_COMMAND = 'reelayUpdateTaskState';
+
+/**
+ * Terminal states are written once, so the check and the write must be one
+ * atomic step against concurrent pollers. Expiry is judged by the caller's
+ * clock (ARGV[4] is the cutoff) to agree with get and list; HSET keeps the TTL.
+ */
+const UPDATE_SCRIPT = `
+local fields = redis.call('HMGET', KEYS[1], 'status', 'rec')
+local status = fields[1]
+if not status then return 'missing' end
+if tonumber(cjson.decode(fields[2]).createdAt) <= tonumber(ARGV[4]) then return 'missing' end
+local terminal = { ${[...TERMINAL_STATUSES].map((s) => `[${JSON.stringify(s)}] = true`).join(', ')} }
+if terminal[status] then return 'terminal' end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2], 'updatedAt', ARGV[3])
+return 'updated'
+`;
+
+interface UpdateCommand {
+  [UPDATE_COMMAND](key: string, state: string, status: string, updatedAt: string, cutoff: string): Promise<UpdateResult>;
+}
+
+/**
+ * TaskStore on Redis >= 7.0 or Redis Cluster.
+ *
+ * Layout (each key carries a hash tag, so nothing here ever needs two slots at once):
+ *   `${prefix}video:{<id>}`                 hash: rec (JSON), state (JSON), status, updatedAt
+ *   `${prefix}owner:{<owner, URI-encoded>}:videos`  sorted set, every score 0, member = id
+ * Equal scores make the set order lexical, and ids sort by creation time, so
+ * ZRANGE BYLEX pages through an owner's videos in creation order.
+ *
+ * Hashes expire with PEXPIRE at createdAt + retention; the owner index is
+ * trimmed on put and cleaned lazily on list, and expires itself with its newest entry.
+ */
+export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore {
+  const { redis, prefix, clock, logger, pingTimeoutMs = 2000 } = options;
+  const keepMs = options.retentionDays * DAY_MS;
+  const recordKey = (id: string): string => `${prefix}video:{${id}}`;
+  const indexKey = (owner: string): string => `${prefix}owner:{${encodeURIComponent(owner)}}:videos`;
+  const cutoff = (): number => clock.now() - keepMs;
+
+  redis.defineCommand(UPDATE_COMMAND, { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+  const scripts = redis as unknown as UpdateCommand;
+
+  /** HMGET rec/state/updatedAt for many ids in one round trip. */
+  const readRows = async (ids: readonly string[]): Promise<Array<Array<string | null>>> => {
+    // A Cluster pipeline must stay within one slot and every record has its own,
+    // so there concurrent commands (which ioredis still writes back to back) stand in for it.
+    if (redis.isCluster) return Promise.all(ids.map((id) => redis.hmget(recordKey(id), 'rec', 'state', 'updatedAt')));
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hmget(recordKey(id), 'rec', 'state', 'updatedAt');
+    return (await execChecked(pipeline)) as Array<Array<string | null>>;
+  };
+
+  /** The live record of a row, or undefined when it is gone or past retention. */
+  const decodeRow = (id: string, row: ReadonlyArray<string | null>, oldestLive: number): TaskRecord | undefined => {
+    const [rec, state, updatedAt] = row;
+    if (rec == null || state == null || updatedAt == null) return undefined;
+    const record = decode(id, rec, state, updatedAt);
+    return record.createdAt > oldestLive ? record : undefined;
+  };
+
+  return {
+    async put(record) {
+      const ttl = record.createdAt + keepMs - clock.now();
+      if (ttl <= 0) {
+        logger.warn({ videoId: record.id }, 'not storing a video record already past retention');
+        return;
+      }
+      const { state, updatedAt, ...body } = record;
+      const key = recordKey(record.id);
+      // The record goes first: list treats an index entry without a record as
+      // stale and removes it, so the reverse order could lose a fresh video.
+      await execChecked(
+        redis
+          .multi()
+          .hset(key, { rec: JSON.stringify(body), state: JSON.stringify(state), status: state.status, updatedAt: String(updatedAt) })
+          .pexpire(key, ttl),
+      );
+      // Another slot than the record's, hence a second transaction rather than one MULTI.
+      const index = indexKey(record.owner);
+      await execChecked(
+        redis
+          .multi()
+          .zadd(index, 0, record.id)
+          .zremrangebylex(index, '-', `(${videoIdFloor(cutoff())}`)
+          // NX sets a TTL on a new index; GT only ever extends it, so the index lives as long as its newest entry.
+          .pexpire(index, ttl, 'NX')
+          .pexpire(index, ttl, 'GT'),
+      );
+    },
+
+    async get(id) {
+      const [rec, state, updatedAt] = await redis.hmget(recordKey(id), 'rec', 'state', 'updatedAt');
+      return decodeRow(id, [rec ?? null, state ?? null, updatedAt ?? null], cutoff());
+    },
+
+    async updateState(id: string, state: TaskState, updatedAt: number): Promise<UpdateResult> {
+      return scripts[UPDATE_COMMAND](recordKey(id), JSON.stringify(state), state.status, String(updatedAt), String(cutoff()));
+    },
+
+    async delete(id) {
+      const key = recordKey(id);
+      const rec = await redis.hget(key, 'rec');
+      if (rec === null) return false;
+      const body = parseJson<RecordBody>(id, 'rec', rec);
+      if (body.createdAt <= cutoff()) return false;
+      const removed = await redis.del(key);
+      await redis.zrem(indexKey(body.owner), id);
+      return removed === 1;
+    },
+
+    async list(owner: string, { after, limit, order }: ListOptions): Promise<ListPage> {
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`list limit must be a positive integer, got ${limit}`);
+      const key = indexKey(owner);
+      const oldestLive = cutoff();
+      const page: TaskRecord[] = [];
+      const stale: string[] = [];
+      let cursor = after;
+      // One record beyond the limit tells whether another page exists; stale
+      // entries are skipped and the next batch read until the page is full.
+      while (page.length <= limit) {
+        const want = limit + 1 - page.length;
+        const ids =
+          order === 'asc'
+            ? await redis.zrange(key, cursor === undefined ? '-' : `(${cursor}`, '+', 'BYLEX', 'LIMIT', 0, want)
+            : await redis.zrange(key, cursor === undefined ? '+' : `(${cursor}`, '-', 'BYLEX', 'REV', 'LIMIT', 0, want);
+        if (ids.length === 0) break;
+        const rows = await readRows(ids);
+        ids.forEach((id, i) => {
+          const record = decodeRow(id, rows[i] ?? [], oldestLive);
+          if (record) page.push(record);
+          else stale.push(id);
+        });
+        cursor = ids[ids.length - 1];
+        if (ids.length < want) break;
+      }
+      if (stale.length > 0) await removeStale(key, stale);
+      return { data: page.slice(0, limit), hasMore: page.length > limit };
+    },
+
+    async ping() {
+      const reply = redis.ping();
+      // The reply may still settle after the timeout; it must not become an unhandled rejection.
+      reply.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${pingTimeoutMs} ms`)), pingTimeoutMs);
+      });
+      try {
+        const pong = await Promise.race([reply, timeout]);
+        if (pong !== 'PONG') throw new Error(`Redis answered PING with ${JSON.stringify(pong)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    // The client belongs to the caller; the script is only cached on the server.
+    async close() {},
+  };
+
+  /** Cleanup on a read path is best effort: the page is already correct without it. */
+  async function removeStale(key: string, ids: string[]): Promise<void> {
+    try {
+      await redis.zrem(key, ...ids);
+      logger.debug({ count: ids.length }, 'removed expired videos from an owner index');
+    } catch (err) {
+      logger.warn({ err }, 'could not remove expired videos from an owner index');
+    }
+  }
+}
+
+function decode(id: string, rec: string, state: string, updatedAt: string): TaskRecord {
+  return {
+    ...parseJson<RecordBody>(id, 'rec', rec),
+    updatedAt: Number(updatedAt),
+    state: parseJson<TaskState>(id, 'state', state),
+  };
+}
+
+function parseJson<T>(id: string, field: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new Error(`corrupt field "${field}" in the stored record of ${id}`, { cause });
+  }
+}
+
+/** ioredis resolves a pipeline or MULTI even when one of its commands failed. */
+async function execChecked(chain: ChainableCommander): Promise<unknown[]> {
+  const results = await chain.exec();
+  if (results === null) throw new Error('Redis transaction was aborted');
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+
+const MINIMAL = `
+keys:
+  - name: dev
+    key: \${REELAY_DEV_KEY:-sk-reelay-dev}
+providers:
+  - id: sandbox
+    type: sandbox
+models:
+  sandbox-video:
+    - provider: sandbox
+`;
+
+const problemsOf = (text: string, env: Record<string, string> = {}): readonly string[] => {
+  try {
+    parseConfig(text, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseConfig', () => {
+  it('fills every default and freezes the result', () => {
+    const config = parseConfig(MINIMAL, {});
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, shutdown_timeout_s: 25 });
+    expect(config.store).toMatchObject({ type: 'memory', prefix: 'reelay:', retention_days: 30 });
+    expect(config.limits.upload_bytes).toBe(20 * 1024 * 1024);
+    expect(config.poll).toMatchObject({ initial_ms: 2000, max_ms: 15000, min_interval_ms: 1000 });
+    expect(config.keys[0]!.key).toBe('sk-reelay-dev');
+    expect(Object.isFrozen(config.keys[0])).toBe(true);
+  });
+
+  it('substitutes ${VAR} and ${VAR:-default} inside scalars, flow sequences included', () => {
+    const config = parseConfig(
+      `
+server:
+  port: \${PORT:-9000}
+keys:
+  - name: alice
+    key: \${ALICE_KEY}
+providers:
+  - id: gptge
+    type: gptge
+    base_url: https://api.gpt.ge/v1
+    api_keys: [\${K1}, \${K2}]
+models:
+  sora-2:
+    - provider: gptge
+`,
+      { ALICE_KEY: 'sk-alice-with#hash: and quotes"', K1: 'k-one', K2: 'k-two', PORT: '' },
+    );
+    expect(config.server.port).toBe(9000);
+    expect(config.keys[0]!.key).toBe('sk-alice-with#hash: and quotes"');
+    expect(config.providers[0]).toMatchObject({ api_keys: ['k-one', 'k-two'], timeout_ms: 30000, encoding: 'multipart' });
+  });
+
+  it.each([
+    [
+      'an invalid provider URL, by path',
+      MINIMAL.replace('type: sandbox\n', 'type: sandbox\n  - id: up\n    type: openai\n    base_url: not a url\n    api_keys: [k]\n'),
+      'providers[1].base_url: Invalid URL',
+    ],
+    ['an unknown key (a typo)', `${MINIMAL}\nserver:\n  prot: 1\n`, 'server.prot: unknown key (typo?)'],
+    ['a model alias naming an unknown provider', MINIMAL.replace('- provider: sandbox', '- provider: nowhere'), 'models.sandbox-video[0].provider: unknown provider "nowhere"'],
+    ['an unset variable without default', MINIMAL.replace('${REELAY_DEV_KEY:-sk-reelay-dev}', '${NOPE}'), 'keys[0].key: environment variable NOPE is not set'],
+    ['a key with both key and sha256', MINIMAL.replace('name: dev', `name: dev\n    sha256: ${'a'.repeat(64)}`), 'keys[0]: give exactly one of `key` or `sha256`'],
+    ['an unknown store type', `${MINIMAL}\nstore:\n  type: mongo\n`, 'store.type:'],
+    ['a key allow-list naming an unknown alias', MINIMAL.replace('key: ${REELAY_DEV_KEY:-sk-reelay-dev}', 'key: sk-reelay-dev\n    models: [nope]'), 'keys[0].models[0]: unknown model alias "nope"'],
+  ])('reports %s', (_label, text, expected) => {
+    expect(problemsOf(text).some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf(`
+server:
+  port: 99999
+keys: []
+providers:
+  - id: Bad Id
+    type: sandbox
+models: {}
+`);
+    expect(problems.length).toBeGreaterThanOrEqual(4);
+    expect(problems.join('\n')).toMatch(/server\.port/);
+    expect(problems.join('\n')).toMatch(/providers\[0\]\.id/);
+  });
+
+  it('reports YAML syntax errors', () => {
+    expect(problemsOf('keys: [unclosed')[0]).toMatch(/^\(yaml\)/);
+  });
+});
