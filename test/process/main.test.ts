@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, runMain, type ReelayProcess } from '../helpers/process.js';
+import { spawnSync } from 'node:child_process';
+import { buildDist, ROOT, runMain, type ReelayProcess } from '../helpers/process.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
 
 let dir: string;
@@ -36,6 +37,9 @@ async function stopCleanly(p: ReelayProcess): Promise<void> {
   expect(code, `${p.stdout.slice(-5).join('\n')}\n${p.stderr.join('')}`).toBe(0);
 }
 
+const healthcheck = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['docker/healthcheck.mjs'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } }).status;
+
 async function untilCompleted(client: OpenAI, id: string): Promise<OpenAI.Videos.Video> {
   for (let i = 0; i < 200; i++) {
     const v = await client.videos.retrieve(id);
@@ -54,6 +58,10 @@ describe('node dist/main.js', () => {
     const client = new OpenAI({ baseURL, apiKey: 'sk-reelay-test-key' });
     const video = await client.videos.create({ prompt: 'A calico cat playing a piano on stage' });
     expect(video.model).toBe('sora-2');
+    // The image's HEALTHCHECK command against the running process.
+    const origin = new URL(baseURL).origin;
+    expect(healthcheck({ REELAY_HEALTHCHECK_URL: `${origin}/readyz` })).toBe(0);
+    expect(healthcheck({ REELAY_HEALTHCHECK_URL: `${origin}/nope` })).toBe(1);
     await stopCleanly(p);
   });
 
