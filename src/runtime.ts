@@ -55,7 +55,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     redis,
     async close() {
-      await app.close();
+      // server.close() drops only the keep-alive connections idle at that moment; one
+      // finishing a response afterwards would hold shutdown until its keep-alive timeout.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(reaper);
+      }
       await closeProviders(providers);
       await store.close();
       if (redis) redis.disconnect();
