@@ -3,7 +3,7 @@ import { loadConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
-import { startupBanner } from './startup-banner.js';
+import { insecureDefaultKey, startupBanner } from './startup-banner.js';
 
 /** Process entry: load config, create real dependencies, listen, shut down gracefully. */
 async function main(): Promise<void> {
@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   const address = runtime.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   logger.info({ configPath: path, store: config.store.type }, startupBanner(config, port));
+  if (insecureDefaultKey(config)) {
+    logger.warn('the default development key sk-reelay-dev is accepted on a non-loopback address; set REELAY_DEV_KEY or your own keys');
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -20,3 +20,8 @@ export function startupBanner(config: Config, port: number): string {
     `  try: curl -s ${url}/videos -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"model":"${model}","prompt":"A calico cat playing a piano on stage"}'`,
   ].join('\n');
 }
+
+/** The embedded default key is public knowledge: using it beyond loopback deserves a loud warning. */
+export function insecureDefaultKey(config: Config): boolean {
+  return !LOOPBACK.has(config.server.host) && config.keys.some((k) => k.key === 'sk-reelay-dev');
+}
