@@ -3,7 +3,11 @@ import type { Clock } from '../clock.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { createAimlapiProvider } from './aimlapi/index.js';
+import { createGptgeProvider } from './gptge/index.js';
 import { createProviderDispatcher } from './http/dispatcher.js';
+import { createMintlifyProvider } from './mintlify/index.js';
+import { createOpenAIProvider } from './openai/index.js';
 import { createSandboxProvider } from './sandbox/index.js';
 import type { ProviderDeps, VideoProvider } from './types.js';
 
@@ -15,6 +19,10 @@ type Factory<T extends ProviderConfig['type']> = (
 /** Each provider type's factory; adding a type is one line here plus its folder. */
 const FACTORIES: { [T in ProviderConfig['type']]?: Factory<T> } = {
   sandbox: createSandboxProvider,
+  openai: createOpenAIProvider,
+  mintlify: createMintlifyProvider,
+  gptge: createGptgeProvider,
+  aimlapi: createAimlapiProvider,
 };
 
 export interface RegistryDeps {

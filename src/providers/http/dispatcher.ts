@@ -25,6 +25,9 @@ export function createProviderDispatcher({ timeoutMs, connections = 64 }: Dispat
       maxTimeout: 2000,
       timeoutFactor: 2,
       statusCodes: [502, 503, 504],
+      // Hand the last answer (and its error body) to the adapter instead of a bare
+      // UND_ERR_REQ_RETRY: the body says what went wrong (e.g. 503 model_not_found).
+      throwOnError: false,
     }),
   );
 }

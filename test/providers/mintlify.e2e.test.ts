@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type OpenAI from 'openai';
+import { BadRequestError, InternalServerError, NotFoundError, toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialFingerprint } from '../../src/providers/http/credential-pool.js';
+import { startFakeCdn } from '../fakes/fake-cdn.js';
+import { startFakeMintlify, type MintlifyFakeOptions } from '../fakes/mintlify-upstream.js';
+import { fixtureBody, type FakeJob, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
+import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
+
+/**
+ * The `mintlify` (apigo-style, seed 003) adapter end to end: the official SDK →
+ * Reelay → a fake apigo upstream over real HTTP.
+ */
+
+const KEYS = ['sk-apigo-upstream-key-aaaa1111', 'sk-apigo-upstream-key-bbbb2222'] as const;
+const OPENAI_STATUSES = new Set(['queued', 'in_progress', 'completed', 'failed']);
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const png720x1280 = () => readFile(new URL('../fixtures/images/ref-720x1280.png', import.meta.url));
+
+const yaml = (url: string) => `
+keys:
+  - name: alice
+    key: ${TEST_KEY}
+poll:
+  stale_ms: 0
+  min_interval_ms: 0
+  # Keep the background poller out of the way: each retrieve is then exactly one upstream poll.
+  initial_ms: 600000
+  max_ms: 600000
+providers:
+  - id: apigo
+    type: mintlify
+    base_url: ${url}
+    api_keys: [${KEYS.join(', ')}]
+    timeout_ms: 2000
+models:
+  sora-2:
+    - provider: apigo
+`;
+
+interface Env {
+  fake: OpenAIShapedFake;
+  reelay: RunningReelay;
+  client: OpenAI;
+}
+
+async function start(options: MintlifyFakeOptions = {}): Promise<Env> {
+  const fake = await startFakeMintlify({ keys: [...KEYS], ...options });
+  const reelay = await startReelay({ yaml: yaml(fake.url) });
+  return { fake, reelay, client: reelay.client() };
+}
+
+async function stop(env: Env | undefined) {
+  await env?.reelay.close();
+  await env?.fake.close();
+}
+
+const jobByPrompt = (fake: OpenAIShapedFake, prompt: string): FakeJob => {
+  const job = [...fake.jobs.values()].find((j) => j.prompt === prompt);
+  if (!job) throw new Error(`no upstream job for prompt ${prompt}`);
+  return job;
+};
+
+async function pollToEnd(client: OpenAI, id: string): Promise<{ video: OpenAI.Videos.Video; seen: string[] }> {
+  const seen: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const video = await client.videos.retrieve(id);
+    seen.push(video.status);
+    if (video.status === 'completed' || video.status === 'failed') return { video, seen };
+  }
+  throw new Error(`video ${id} did not finish; saw ${seen.join(',')}`);
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { status?: number; code?: string; param?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const creates = (fake: OpenAIShapedFake) => fake.requests.filter((r) => r.verb === 'create');
+
+describe('mintlify adapter', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await start();
+  });
+  afterAll(() => stop(env));
+
+  it('creates from text as multipart with model, seconds and size always sent', async () => {
+    const video = await env.client.videos.create({ prompt: '一只可爱的小猫在花园里玩耍' });
+    expect(video).toMatchObject({ status: 'queued', progress: 0, model: 'sora-2', seconds: '4', size: '720x1280' });
+    const create = creates(env.fake).at(-1)!;
+    expect(create.headers['content-type']).toMatch(/^multipart\/form-data/);
+    expect(create.parts!.map((p) => [p.name, p.value])).toEqual([
+      ['model', 'sora-2'],
+      ['prompt', '一只可爱的小猫在花园里玩耍'],
+      ['seconds', '4'],
+      ['size', '720x1280'],
+    ]);
+  });
+
+  it('polls to completed showing only OpenAI statuses, then serves identical bytes', async () => {
+    const created = await env.client.videos.create({ prompt: 'a kitten chases a butterfly', seconds: '8', size: '1280x720' });
+    const job = jobByPrompt(env.fake, 'a kitten chases a butterfly');
+    const { video, seen } = await pollToEnd(env.client, created.id);
+    expect(seen.every((s) => OPENAI_STATUSES.has(s))).toBe(true);
+    expect(seen).toEqual(['in_progress', 'completed']);
+    expect(video).toMatchObject({ status: 'completed', progress: 100, seconds: '8', size: '1280x720', completed_at: job.createdAt + 100, expires_at: job.createdAt + 100 + 86300 });
+    const res = await env.client.videos.downloadContent(created.id);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    expect(sha(Buffer.from(await res.arrayBuffer()))).toBe(sha(env.fake.bytes(job.id)));
+  });
+
+  it('reports pending as queued on retrieve', async () => {
+    const fake = await startFakeMintlify({ keys: [...KEYS], steps: () => [{ status: 'queued' }, { status: 'queued' }, { status: 'completed' }] });
+    const reelay = await startReelay({ yaml: yaml(fake.url) });
+    try {
+      const client = reelay.client();
+      const created = await client.videos.create({ prompt: 'slow start' });
+      expect((await client.videos.retrieve(created.id)).status).toBe('queued');
+      expect(fake.requests.filter((r) => r.verb === 'status')).toHaveLength(1);
+    } finally {
+      await reelay.close();
+      await fake.close();
+    }
+  });
+
+  it('sends an uploaded reference image as a file part, and a data URL as one too', async () => {
+    const png = await png720x1280();
+    await env.client.videos.create({ prompt: 'from a file', input_reference: await toFile(png, 'first-frame.png', { type: 'image/png' }) });
+    expect(jobByPrompt(env.fake, 'from a file').inputReference).toMatchObject({ filename: 'first-frame.png', type: 'image/png' });
+    expect(sha(jobByPrompt(env.fake, 'from a file').inputReference!.data!)).toBe(sha(png));
+
+    await env.client.videos.create({ prompt: 'from a data url', input_reference: { image_url: `data:image/png;base64,${png.toString('base64')}` } });
+    const ref = jobByPrompt(env.fake, 'from a data url').inputReference!;
+    expect(ref.type).toBe('image/png');
+    expect(sha(ref.data!)).toBe(sha(png));
+  });
+
+  it('refuses an http(s) reference URL with a 400 on input_reference, sending nothing upstream', async () => {
+    const before = creates(env.fake).length;
+    const err = await rejection(env.client.videos.create({ prompt: 'from a url', input_reference: { image_url: 'https://images.example/cat.png' } }));
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err).toMatchObject({ param: 'input_reference', code: 'unsupported_value' });
+    expect(creates(env.fake)).toHaveLength(before);
+  });
+
+  it('ends a failed job failed with the provider’s code and message', async () => {
+    const created = await env.client.videos.create({ prompt: 'a #fail prompt' });
+    const { video } = await pollToEnd(env.client, created.id);
+    expect(video.status).toBe('failed');
+    expect(video.error).toEqual({ code: 'content_policy_violation', message: 'Prompt was rejected by the safety system.' });
+    expect(await rejection(env.client.videos.downloadContent(created.id))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses sizes and seconds it does not offer before calling upstream, naming what it supports', async () => {
+    const before = creates(env.fake).length;
+    const size = await rejection(env.client.videos.create({ prompt: 'too big', size: '1792x1024' }));
+    expect(size).toBeInstanceOf(BadRequestError);
+    expect(size).toMatchObject({ param: 'size' });
+    expect(size.message).toContain("'720x1280', '1280x720'");
+    const seconds = await rejection(env.client.videos.create({ prompt: 'odd', seconds: '5' as '4' }));
+    expect(seconds).toMatchObject({ status: 400, param: 'seconds' });
+    expect(seconds.message).toContain("'4', '8', '12'");
+    expect(creates(env.fake)).toHaveLength(before);
+  });
+
+  it.each(['error-invalid-size', 'error-invalid-seconds', 'error-enveloped'])('relays the %s body {code,message,type} as BadRequestError', async (name) => {
+    const body = fixtureBody<{ code?: string; message?: string; error?: { code: string; message: string } }>('mintlify', name);
+    env.fake.failNext('create', { status: 400, body });
+    const err = await rejection(env.client.videos.create({ prompt: `upstream says no (${name})` }));
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err.message).toBe(`400 ${body.message ?? body.error!.message}`);
+    expect(err.code).toBe(body.code ?? body.error!.code);
+  });
+
+  it('declares no thumbnail, remix or upstream delete: one clear 400 from Reelay, nothing upstream', async () => {
+    const created = await env.client.videos.create({ prompt: 'capabilities' });
+    await pollToEnd(env.client, created.id);
+    const job = jobByPrompt(env.fake, 'capabilities');
+    const thumb = await rejection(env.client.videos.downloadContent(created.id, { variant: 'thumbnail' }));
+    expect(thumb).toBeInstanceOf(BadRequestError);
+    expect(thumb).toMatchObject({ param: 'variant', code: 'unsupported_variant' });
+    const remix = await rejection(env.client.videos.remix(created.id, { prompt: 'again' }));
+    expect(remix).toBeInstanceOf(BadRequestError);
+    expect(remix).toMatchObject({ code: 'unsupported_operation' });
+    expect(await env.client.videos.delete(created.id)).toEqual({ id: created.id, object: 'video.deleted', deleted: true });
+    expect(env.fake.requestsFor(job.id).map((r) => r.verb)).toEqual(['status', 'status']);
+    expect(env.reelay.logs.some((l) => l.includes('removed from Reelay only'))).toBe(true);
+  });
+
+  it('pins polls and downloads to the creating key, and leaks no key anywhere', async () => {
+    const prompts = ['pin a', 'pin b', 'pin c'];
+    const ids = [];
+    for (const p of prompts) ids.push((await env.client.videos.create({ prompt: p })).id);
+    for (const id of ids) {
+      await pollToEnd(env.client, id);
+      await (await env.client.videos.downloadContent(id)).arrayBuffer();
+    }
+    const used = new Set<string>();
+    for (const p of prompts) {
+      const job = jobByPrompt(env.fake, p);
+      used.add(job.key);
+      for (const c of env.fake.requestsFor(job.id)) expect(c.headers.authorization).toBe(`Bearer ${job.key}`);
+    }
+    expect(used).toEqual(new Set(KEYS));
+    const texts = [...env.reelay.logs, JSON.stringify(await env.client.videos.list({ limit: 100 })), await (await fetch(`${env.reelay.origin}/readyz`)).text()];
+    for (const t of texts) for (const k of KEYS) expect(t).not.toContain(k);
+  });
+});
+
+describe('mintlify adapter: credentials, ids and foreign content', () => {
+  it('disables a key refused with the provider’s 401 and keeps serving with the other', async () => {
+    const env = await start();
+    try {
+      env.fake.rejectKey(KEYS[0]);
+      await env.client.videos.create({ prompt: 'after 401' });
+      expect(jobByPrompt(env.fake, 'after 401').key).toBe(KEYS[1]);
+      const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: Array<{ fingerprint: string; state: string }> }> };
+      expect(ready.providers.apigo!.credentials).toEqual([
+        { fingerprint: credentialFingerprint('apigo', KEYS[0]), state: 'disabled', reason: expect.stringContaining('HTTP 401 invalid_api_key') },
+        { fingerprint: credentialFingerprint('apigo', KEYS[1]), state: 'active' },
+      ]);
+      env.fake.rejectKey(KEYS[1]);
+      const err = await rejection(env.client.videos.create({ prompt: 'nobody left' }));
+      expect(err).toBeInstanceOf(InternalServerError);
+      expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
+    } finally {
+      await stop(env);
+    }
+  });
+
+  it('relays the enveloped error shape too', async () => {
+    const env = await start({ errorShape: 'enveloped' });
+    try {
+      env.fake.rejectKey(KEYS[0]);
+      env.fake.rejectKey(KEYS[1]);
+      const err = await rejection(env.client.videos.create({ prompt: 'enveloped 401' }));
+      expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
+    } finally {
+      await stop(env);
+    }
+  });
+
+  it('percent-encodes ids containing `:` and fetches a foreign content URL without credentials', async () => {
+    const cdn = await startFakeCdn();
+    let n = 0;
+    const env = await start({
+      ids: () => `video_apigo:${++n}`,
+      contentRedirect: (job) => cdn.put(`/v/${n}.mp4`, env.fake.bytes(job.id)),
+    });
+    try {
+      const created = await env.client.videos.create({ prompt: 'colon and cdn' });
+      await pollToEnd(env.client, created.id);
+      const job = jobByPrompt(env.fake, 'colon and cdn');
+      expect(job.id).toBe('video_apigo:1');
+      const res = await env.client.videos.downloadContent(created.id);
+      expect(sha(Buffer.from(await res.arrayBuffer()))).toBe(sha(env.fake.bytes(job.id)));
+      for (const c of env.fake.requestsFor(job.id)) expect(c.rawUrl.startsWith('/v1/videos/video_apigo%3A1')).toBe(true);
+      expect(cdn.requests).toHaveLength(1);
+      expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await stop(env);
+      await cdn.close();
+    }
+  });
+});
