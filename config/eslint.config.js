@@ -9,7 +9,9 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: new URL('..', import.meta.url).pathname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['config/*.ts'] },
+        tsconfigRootDir: new URL('..', import.meta.url).pathname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -20,6 +22,8 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' },
+    },
   },
 );

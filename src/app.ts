@@ -7,10 +7,11 @@ import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorHandlerPlugin } from './http/plugins/error-handler.js';
-import { createRouteLimit, rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { healthRoutes } from './http/routes/health.js';
 import { videoRoutes } from './http/routes/videos.js';
+import type { JobPoller } from './polling/job-poller.js';
 import type { ProviderRegistry } from './providers/registry.js';
+import type { InflightStore } from './stores/inflight-store.js';
 import type { TaskStore } from './stores/task-store.js';
 import { createVideoService } from './videos/service.js';
 
@@ -18,6 +19,9 @@ export interface AppDeps {
   config: Config;
   logger: FastifyBaseLogger;
   store: TaskStore;
+  inflight: InflightStore;
+  /** Shared with the background poller, so inline refreshes and background polls of one job never overlap. */
+  jobs: JobPoller;
   providers: ProviderRegistry;
   clock: Clock;
   /** The shared Redis client when the store is Redis; rate limits count across instances through it. */
@@ -50,12 +54,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { store: deps.store, providers: deps.providers });
 
-  const videos = createVideoService({ config, providers: deps.providers, store: deps.store, clock: deps.clock });
+  const videos = createVideoService({
+    config,
+    providers: deps.providers,
+    store: deps.store,
+    inflight: deps.inflight,
+    jobs: deps.jobs,
+    clock: deps.clock,
+  });
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, { keys: createKeyRing(config.keys) });
-      await v1.register(rateLimitPlugin, { redis: deps.redis, prefix: config.store.prefix });
-      await v1.register(videoRoutes, { videos, createRateLimit: createRouteLimit });
+      await v1.register(videoRoutes, { videos, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
     },
     { prefix: '/v1' },
   );

@@ -1,22 +1,33 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { buildApp } from './app.js';
 import type { Clock } from './clock.js';
 import type { Config, ProviderConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
+import { createBackgroundPoller, type BackgroundPoller } from './polling/background-poller.js';
+import { createJobPoller, type JobPoller } from './polling/job-poller.js';
 import { closeProviders, createProviderRegistry } from './providers/registry.js';
+import type { InflightStore } from './stores/inflight-store.js';
+import type { JobSchedule } from './stores/job-schedule.js';
+import { createMemoryInflightStore } from './stores/memory-inflight-store.js';
+import { createMemoryJobSchedule } from './stores/memory-job-schedule.js';
 import { createMemoryTaskStore } from './stores/memory-task-store.js';
 import { connectRedis, createRedisClient } from './stores/redis-client.js';
+import { createRedisInflightStore } from './stores/redis-inflight-store.js';
+import { createRedisJobSchedule } from './stores/redis-job-schedule.js';
 import { createRedisTaskStore } from './stores/redis-task-store.js';
 import type { TaskStore } from './stores/task-store.js';
-import type { FastifyBaseLogger } from 'fastify';
 
 export interface Runtime {
   app: FastifyInstance;
   store: TaskStore;
+  schedule: JobSchedule;
+  inflight: InflightStore;
+  jobs: JobPoller;
+  poller: BackgroundPoller;
   redis?: Redis | Cluster | undefined;
-  /** Closes the app, then providers and the store, in that order. */
+  /** Stops polling (leases go back), drains the app, then closes providers and the store, in that order. */
   close(): Promise<void>;
 }
 
@@ -27,45 +38,82 @@ export interface RuntimeOptions {
   dispatcherFor?: (config: ProviderConfig) => Dispatcher;
 }
 
+const DAY_MS = 86_400_000;
+
+interface SharedState {
+  store: TaskStore;
+  schedule: JobSchedule;
+  inflight: InflightStore;
+  redis?: Redis | Cluster | undefined;
+}
+
+/** Everything instances share: in Redis (or Redis Cluster), or in this process for the memory store. */
+async function createSharedState({ config, logger, clock }: RuntimeOptions): Promise<SharedState> {
+  const { store: cfg } = config;
+  if (cfg.type !== 'redis') {
+    return {
+      store: createMemoryTaskStore({ clock, retentionDays: cfg.retention_days }),
+      schedule: createMemoryJobSchedule(),
+      inflight: createMemoryInflightStore(),
+    };
+  }
+  const redis = createRedisClient(cfg);
+  // Without a listener ioredis reports connection errors as unhandled; log them instead.
+  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+  await connectRedis(redis);
+  return {
+    redis,
+    store: createRedisTaskStore({ redis, prefix: cfg.prefix, retentionDays: cfg.retention_days, clock, logger }),
+    schedule: createRedisJobSchedule({ redis, prefix: cfg.prefix, ttlMs: cfg.retention_days * DAY_MS }),
+    inflight: createRedisInflightStore({ redis, prefix: cfg.prefix }),
+  };
+}
+
 /**
- * Creates every real dependency from config and builds the app. main.ts and
- * the test harness both start Reelay through here, so tests run what ships.
+ * Creates every real dependency from config, builds the app and starts the
+ * background poller. main.ts and the test harness both start Reelay through
+ * here, so tests run what ships.
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, clock } = options;
-  let redis: Redis | Cluster | undefined;
-  let store: TaskStore;
-  if (config.store.type === 'redis') {
-    redis = createRedisClient(config.store);
-    // Without a listener ioredis reports connection errors as unhandled; log them instead.
-    redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
-    await connectRedis(redis);
-    store = createRedisTaskStore({ redis, prefix: config.store.prefix, retentionDays: config.store.retention_days, clock, logger });
-  } else {
-    store = createMemoryTaskStore({ clock, retentionDays: config.store.retention_days });
-  }
+  const { store, schedule, inflight, redis } = await createSharedState(options);
   const providers = createProviderRegistry(config.providers, {
     logger,
     clock,
     ...(options.dispatcherFor ? { dispatcherFor: options.dispatcherFor } : {}),
   });
-  const app = await buildApp({ config, logger, store, providers, clock, redis });
+  const jobs = createJobPoller({ providers, store, schedule, inflight, clock, poll: config.poll });
+  const app = await buildApp({ config, logger, store, inflight, jobs, providers, clock, redis });
+  const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });
+  poller.start();
   return {
     app,
     store,
+    schedule,
+    inflight,
+    jobs,
+    poller,
     redis,
     async close() {
-      // server.close() drops only the keep-alive connections idle at that moment; one
-      // finishing a response afterwards would hold shutdown until its keep-alive timeout.
-      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
-      try {
-        await app.close();
-      } finally {
-        clearInterval(reaper);
-      }
+      await Promise.all([poller.stop(), jobs.close()]);
+      await closeApp(app);
       await closeProviders(providers);
       await store.close();
       if (redis) redis.disconnect();
     },
   };
+}
+
+/**
+ * app.close() closes the connections idle at that moment; a keep-alive
+ * connection whose response was still in flight would otherwise hold the
+ * server open for the whole keep-alive timeout once that response is done.
+ */
+async function closeApp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }

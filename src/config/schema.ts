@@ -45,7 +45,8 @@ const PollSchema = z
   .strictObject({
     initial_ms: int(10).default(2000),
     max_ms: int(10).default(15000),
-    lease_ms: int(100).default(30000),
+    // Above the default provider timeout_ms (30 s) plus GET retries, so a slow poll keeps its lease.
+    lease_ms: int(100).default(60000),
     give_up_after_s: int(1).default(6 * 3600),
     /** A non-terminal record older than this is refreshed inline on retrieve. */
     stale_ms: int(0).default(2000),
@@ -64,8 +65,11 @@ const KeySchema = z
       .transform((s) => s.toLowerCase())
       .optional(),
     models: z.array(nonEmpty).optional(),
+    /** Creates and remixes per minute; unlimited when absent. */
     rpm: int(1).optional(),
-    poll_rpm: int(1).optional(),
+    /** Status, list and content requests per minute: a separate budget, so polling never starves creates. */
+    poll_rpm: int(1).default(600),
+    /** Non-terminal jobs in flight at once; unlimited when absent. */
     max_concurrent: int(1).optional(),
   })
   .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {

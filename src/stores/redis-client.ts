@@ -10,6 +10,8 @@ const COMMON = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
+  // A Redis that accepts the connection but never answers (paused, partitioned) must not hang requests either.
+  commandTimeout: 2000,
   lazyConnect: true,
 } as const;
 
@@ -17,15 +19,20 @@ const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5),
 
 export function createRedisClient(config: StoreConfig): Redis | Cluster {
   if (config.cluster) {
-    const nodes = config.cluster.map((u) => {
-      const url = new URL(u);
-      return { host: url.hostname, port: Number(url.port || 6379) };
-    });
+    const urls = config.cluster.map((u) => new URL(u));
+    const nodes = urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) }));
+    // Every node of one cluster shares credentials and transport: take them from the first seed URL.
+    const [first] = urls as [URL];
     return new Cluster(nodes, {
       enableOfflineQueue: false,
       lazyConnect: true,
       clusterRetryStrategy: retryStrategy,
-      redisOptions: COMMON,
+      redisOptions: {
+        ...COMMON,
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
     });
   }
   return new Redis(config.url, { ...COMMON, retryStrategy });

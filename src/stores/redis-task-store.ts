@@ -1,8 +1,9 @@
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_STATUSES } from '../openai/videos.js';
 import { videoIdFloor } from '../videos/video-id.js';
+import { execChecked, guardRedisStore, StoreDataError } from './redis-errors.js';
 import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
 
 const DAY_MS = 86_400_000;
@@ -84,7 +85,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
     return record.createdAt > oldestLive ? record : undefined;
   };
 
-  return {
+  return guardRedisStore<TaskStore>({
     async put(record) {
       const ttl = record.createdAt + keepMs - clock.now();
       if (ttl <= 0) {
@@ -181,7 +182,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
 
     // The client belongs to the caller; the script is only cached on the server.
     async close() {},
-  };
+  });
 
   /** Cleanup on a read path is best effort: the page is already correct without it. */
   async function removeStale(key: string, ids: string[]): Promise<void> {
@@ -206,16 +207,6 @@ function parseJson<T>(id: string, field: string, text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (cause) {
-    throw new Error(`corrupt field "${field}" in the stored record of ${id}`, { cause });
+    throw new StoreDataError(`corrupt field "${field}" in the stored record of ${id}`, { cause });
   }
-}
-
-/** ioredis resolves a pipeline or MULTI even when one of its commands failed. */
-async function execChecked(chain: ChainableCommander): Promise<unknown[]> {
-  const results = await chain.exec();
-  if (results === null) throw new Error('Redis transaction was aborted');
-  return results.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
 }

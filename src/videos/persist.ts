@@ -1,20 +1,22 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { TaskRecord, TaskStore } from '../stores/task-store.js';
+import type { TaskRecord } from '../stores/task-store.js';
 
 const BACKOFF_MS = [50, 200, 800, 2000];
 
 /**
- * Writes the record of a job the upstream has already accepted. Losing it
- * would orphan a paid job, so the write is retried with backoff; if the store
- * stays down the upstream id is logged at error level for reconciliation and
- * the client gets a 503 it must not blindly retry.
+ * Records a job the upstream has already accepted. `write` stores the record
+ * and everything keyed on it (schedule, concurrency slot); every part of it is
+ * idempotent, so it is retried whole. Losing the record would orphan a paid
+ * job: while the store stays down the write is retried with backoff, then the
+ * upstream id is logged at error level for reconciliation and the client gets
+ * a 503 it must not blindly retry.
  */
-export async function persistAccepted(store: TaskStore, record: TaskRecord, log: Logger): Promise<void> {
+export async function persistAccepted(record: TaskRecord, write: () => Promise<void>, log: Logger): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await store.put(record);
+      await write();
       return;
     } catch (err) {
       if (attempt >= BACKOFF_MS.length) {
@@ -36,7 +38,7 @@ export async function persistAccepted(store: TaskStore, record: TaskRecord, log:
           { code: 'store_unavailable', headers: { 'x-should-retry': 'false' } },
         );
       }
-      log.warn({ err, attempt }, 'store write failed; retrying');
+      log.warn({ err: { message: (err as Error).message }, attempt }, 'store write failed; retrying');
       await delay(BACKOFF_MS[attempt]);
     }
   }

@@ -6,19 +6,23 @@ import {
   InvalidRequestError,
   NotFoundError,
   PermissionDeniedError,
+  RateLimitError,
   ServiceUnavailableError,
   UpstreamTimeoutError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Variant, Video, VideoDeleted, VideoList, VideoListQuery } from '../openai/videos.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ContentResponse, InputReference, VideoProvider } from '../providers/types.js';
+import type { JobPoller } from '../polling/job-poller.js';
+import type { AcceptedJob, ContentResponse, InputReference, VideoProvider } from '../providers/types.js';
+import type { InflightStore } from '../stores/inflight-store.js';
 import type { TaskRecord, TaskStore } from '../stores/task-store.js';
 import { requireCapability } from './capabilities.js';
+import { refOf } from './job-ref.js';
 import { persistAccepted } from './persist.js';
-import { createRefresher, refOf, type Refresher } from './refresh.js';
+import { createRefresher, type Refresher } from './refresh.js';
 import { defaultModel, routeTargets } from './routing.js';
-import { initialState, toVideo } from './state.js';
+import { initialState, isTerminal, toVideo } from './state.js';
 import { mintVideoId } from './video-id.js';
 
 export interface VideoCreateRequest {
@@ -33,22 +37,114 @@ export interface VideoServiceDeps {
   config: Pick<Config, 'models' | 'poll'>;
   providers: ProviderRegistry;
   store: TaskStore;
+  /** Concurrency slots per gateway key (`max_concurrent`). */
+  inflight: InflightStore;
+  /** Polling of non-terminal jobs, shared with the background poller. */
+  jobs: JobPoller;
   clock: Clock;
 }
 
+/** A video answer plus, while it is not terminal, when the client should ask again. */
+export interface VideoReply {
+  video: Video;
+  /** For the `openai-poll-after-ms` header; undefined once the video is terminal. */
+  pollAfterMs: number | undefined;
+}
+
 export interface VideoService {
-  create(principal: Principal, request: VideoCreateRequest, log: Logger): Promise<Video>;
-  retrieve(principal: Principal, id: string, log: Logger): Promise<Video>;
+  create(principal: Principal, request: VideoCreateRequest, log: Logger): Promise<VideoReply>;
+  retrieve(principal: Principal, id: string, log: Logger): Promise<VideoReply>;
   list(principal: Principal, query: VideoListQuery): Promise<VideoList>;
   delete(principal: Principal, id: string, log: Logger): Promise<VideoDeleted>;
   content(principal: Principal, id: string, variant: Variant, range: string | undefined, log: Logger): Promise<ContentResponse>;
-  remix(principal: Principal, id: string, prompt: string, log: Logger): Promise<Video>;
+  remix(principal: Principal, id: string, prompt: string, log: Logger): Promise<VideoReply>;
   readonly refresher: Refresher;
 }
 
+/** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
+const RESERVATION_MS = 10 * 60_000;
+
 export function createVideoService(deps: VideoServiceDeps): VideoService {
-  const { config, providers, store, clock } = deps;
-  const refresher = createRefresher({ providers, store, clock, staleMs: config.poll.stale_ms });
+  const { config, providers, store, inflight, jobs, clock } = deps;
+  const { poll } = config;
+  const refresher = createRefresher({ jobs, clock, staleMs: poll.stale_ms });
+
+  /**
+   * Fresh data exists once the record is stale (the next retrieve refreshes
+   * it), but never sooner than the min-interval floor allows a poll.
+   */
+  const reply = (record: TaskRecord): VideoReply => {
+    if (isTerminal(record.state)) return { video: toVideo(record), pollAfterMs: undefined };
+    const untilStale = record.updatedAt + poll.stale_ms - clock.now();
+    const pollAfterMs = Math.min(poll.max_ms, Math.max(untilStale, poll.min_interval_ms, 100));
+    return { video: toVideo(record), pollAfterMs };
+  };
+
+  /**
+   * Takes a concurrency slot for a job about to be created upstream, so a key
+   * at `max_concurrent` never starts a paid job; the slot is freed again when
+   * the create fails before the upstream accepted anything.
+   */
+  const admit = async (principal: Principal, id: string): Promise<void> => {
+    const now = clock.now();
+    const admitted = await inflight.acquire(principal.name, id, { limit: principal.maxConcurrent, now, holdUntil: now + RESERVATION_MS });
+    if (!admitted) {
+      throw new RateLimitError(
+        `This API key already has ${principal.maxConcurrent} videos in progress, its max_concurrent limit. Retry once one of them has completed or failed.`,
+        Math.ceil(poll.initial_ms / 1000),
+        { code: 'concurrency_limit_exceeded' },
+      );
+    }
+  };
+
+  /** Frees a slot after a failed create; a lost release only delays the slot's own deadline. */
+  const unadmit = async (principal: Principal, id: string, log: Logger): Promise<void> => {
+    try {
+      await inflight.release(principal.name, id);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, videoId: id }, 'could not free a concurrency slot; it frees itself later');
+    }
+  };
+
+  /** Stores an accepted job with its schedule and slot, or releases both when it is already terminal. */
+  const persist = async (job: TaskRecord, log: Logger): Promise<void> => {
+    const terminal = isTerminal(job.state);
+    // The slot outlives the give-up deadline a little: by then the poller has released it.
+    const holdUntil = job.createdAt + poll.give_up_after_s * 1000 + 2 * poll.lease_ms;
+    await persistAccepted(
+      job,
+      async () => {
+        await store.put(job);
+        if (terminal) await inflight.release(job.owner, job.id);
+        else {
+          await inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil });
+          await jobs.scheduleFirst(job);
+        }
+      },
+      log,
+    );
+  };
+
+  /** Admission, the upstream call (`start`), then the durable record: the one path of create and remix. */
+  const startJob = async (principal: Principal, id: string, log: Logger, start: () => Promise<{ job: TaskRecord; plog: Logger }>): Promise<TaskRecord> => {
+    await admit(principal, id);
+    let started;
+    try {
+      started = await start();
+    } catch (err) {
+      // A timed-out create may have started a job upstream after all: its slot stays taken until the reservation lapses.
+      if (!(err instanceof UpstreamTimeoutError)) await unadmit(principal, id, log);
+      throw err;
+    }
+    await persist(started.job, started.plog);
+    return started.job;
+  };
+
+  /** The state fields of a record for a job the upstream just accepted. */
+  const acceptedAt = (accepted: AcceptedJob) => {
+    const now = clock.now();
+    return { upstreamId: accepted.upstreamId, credential: accepted.credential, updatedAt: now, state: initialState(accepted.state, now) };
+  };
 
   const notFound = (id: string) =>
     new NotFoundError(`No video found with id '${id}'.`, { param: 'video_id', code: 'video_not_found' });
@@ -95,59 +191,59 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     async create(principal, request, log) {
       const alias = resolveModel(principal, request.model);
       const routed = routeTargets(alias, config.models[alias]!, providers, request);
-      for (const [i, route] of routed.entries()) {
-        const plog = log.child({ provider: route.provider.id });
-        try {
-          const accepted = await route.provider.create(
-            {
+      const createdAt = clock.now();
+      const id = mintVideoId(createdAt);
+      const job = await startJob(principal, id, log, async () => {
+        for (const [i, route] of routed.entries()) {
+          const plog = log.child({ provider: route.provider.id });
+          try {
+            const accepted = await route.provider.create(
+              {
+                prompt: request.prompt,
+                model: route.upstreamModel,
+                imageModel: route.target.image_model,
+                seconds: route.seconds,
+                size: route.size,
+                inputReference: request.inputReference,
+              },
+              { log: plog },
+            );
+            const job: TaskRecord = {
+              id,
+              owner: principal.name,
+              provider: route.provider.id,
+              model: alias,
+              upstreamModel: route.upstreamModel,
               prompt: request.prompt,
-              model: route.upstreamModel,
-              imageModel: route.target.image_model,
               seconds: route.seconds,
               size: route.size,
-              inputReference: request.inputReference,
-            },
-            { log: plog },
-          );
-          const now = clock.now();
-          const record: TaskRecord = {
-            id: mintVideoId(now),
-            owner: principal.name,
-            provider: route.provider.id,
-            upstreamId: accepted.upstreamId,
-            credential: accepted.credential,
-            model: alias,
-            upstreamModel: route.upstreamModel,
-            prompt: request.prompt,
-            seconds: route.seconds,
-            size: route.size,
-            remixedFrom: null,
-            createdAt: now,
-            updatedAt: now,
-            state: initialState(accepted.state, now),
-          };
-          await persistAccepted(store, record, plog);
-          plog.info({ videoId: record.id, upstreamId: record.upstreamId }, 'video created');
-          return toVideo(record);
-        } catch (err) {
-          const last = i === routed.length - 1;
-          if (err instanceof GatewayError && err.failover && !last) {
-            plog.warn({ err: { message: err.message, code: err.code, status: err.status } }, 'create failed; trying the next target');
-            continue;
+              remixedFrom: null,
+              createdAt,
+              ...acceptedAt(accepted),
+            };
+            return { job, plog };
+          } catch (err) {
+            const last = i === routed.length - 1;
+            if (err instanceof GatewayError && err.failover && !last) {
+              plog.warn({ err: { message: err.message, code: err.code, status: err.status } }, 'create failed; trying the next target');
+              continue;
+            }
+            // A timed-out create may have started a job upstream: a retry could pay twice.
+            if (err instanceof UpstreamTimeoutError || err instanceof ServiceUnavailableError) {
+              err.headers['x-should-retry'] = 'false';
+            }
+            throw err;
           }
-          // A timed-out create may have started a job upstream: a retry could pay twice.
-          if (err instanceof UpstreamTimeoutError || err instanceof ServiceUnavailableError) {
-            err.headers['x-should-retry'] = 'false';
-          }
-          throw err;
         }
-      }
-      throw new Error('unreachable: routeTargets returns at least one target');
+        throw new Error('unreachable: routeTargets returns at least one target');
+      });
+      log.child({ provider: job.provider }).info({ videoId: job.id, upstreamId: job.upstreamId }, 'video created');
+      return reply(job);
     },
 
     async retrieve(principal, id, log) {
       const record = await owned(principal, id);
-      return toVideo(await refresher.refreshIfStale(record, log));
+      return reply(await refresher.refreshIfStale(record, log));
     },
 
     async list(principal, query) {
@@ -176,6 +272,10 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         log.info({ videoId: id, provider: record.provider }, 'provider cannot delete upstream; removed from Reelay only');
       }
       if (!(await store.delete(id))) throw notFound(id);
+      // The record is gone either way; a lost cleanup is healed by the poller (schedule) or the slot's own deadline.
+      await jobs.forget(record).catch((err: unknown) =>
+        log.warn({ err: { message: (err as Error).message }, videoId: id }, 'could not unschedule a deleted video'),
+      );
       return { id, object: 'video.deleted', deleted: true };
     },
 
@@ -210,23 +310,14 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         throw new PermissionDeniedError(`This API key is not allowed to use the model '${source.model}'.`, { param: 'model' });
       }
       const plog = log.child({ provider: provider.id });
-      const accepted = await provider.remix!(refOf(fresh), prompt, { log: plog });
-      const now = clock.now();
-      const record: TaskRecord = {
-        ...source,
-        id: mintVideoId(now),
-        owner: principal.name,
-        upstreamId: accepted.upstreamId,
-        credential: accepted.credential,
-        prompt,
-        remixedFrom: source.id,
-        createdAt: now,
-        updatedAt: now,
-        state: initialState(accepted.state, now),
-      };
-      await persistAccepted(store, record, plog);
-      plog.info({ videoId: record.id, upstreamId: record.upstreamId, remixedFrom: source.id }, 'video remixed');
-      return toVideo(record);
+      const createdAt = clock.now();
+      const newId = mintVideoId(createdAt);
+      const job = await startJob(principal, newId, log, async () => {
+        const accepted = await provider.remix!(refOf(fresh), prompt, { log: plog });
+        return { plog, job: { ...source, id: newId, owner: principal.name, prompt, remixedFrom: source.id, createdAt, ...acceptedAt(accepted) } };
+      });
+      plog.info({ videoId: job.id, upstreamId: job.upstreamId, remixedFrom: source.id }, 'video remixed');
+      return reply(job);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts the server again on the same port, stopping it first when it still runs. */
   restart(): Promise<void>;
+  /** Graceful shutdown that keeps the data directory and the port, for a later restart() (an outage, not the end). */
+  halt(): Promise<void>;
   /** Abrupt death (SIGKILL), like a crashed or partitioned Redis. */
   kill(): Promise<void>;
 }
@@ -56,6 +58,9 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
         async restart() {
           await terminate(child, 'SIGTERM');
           child = await launch(binary, port, dir, opts.args ?? [], startTimeoutMs);
+        },
+        async halt() {
+          await terminate(child, 'SIGTERM');
         },
       };
     } catch (err) {

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { type APIError } from 'openai/error';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxYaml, startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
@@ -89,27 +90,27 @@ describe('POST /v1/videos through the official SDK (multipart)', () => {
   it('rejects seconds the model does not support, naming seconds and listing what it does', async () => {
     const err = await client.videos.create({ prompt: 'p', seconds: '5' as '4' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).param).toBe('seconds');
-    expect((err as OpenAI.APIError).message).toContain("'4', '8', '12'");
+    expect((err as APIError).param).toBe('seconds');
+    expect((err as APIError).message).toContain("'4', '8', '12'");
   });
 
   it('rejects an unknown size naming size', async () => {
     const err = await client.videos.create({ prompt: 'p', size: '640x480' as '720x1280' }).catch((e: unknown) => e);
-    expect((err as OpenAI.APIError).status).toBe(400);
-    expect((err as OpenAI.APIError).param).toBe('size');
+    expect((err as APIError).status).toBe(400);
+    expect((err as APIError).param).toBe('size');
   });
 
   it('rejects an unknown model with 400 naming model', async () => {
     const err = await client.videos.create({ prompt: 'p', model: 'veo-9' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).param).toBe('model');
+    expect((err as APIError).param).toBe('model');
   });
 
   it('rejects a file that is not a PNG, JPEG or WebP image', async () => {
     const file = await toFile(Buffer.from('GIF89a not really'), 'ref.png', { type: 'image/png' });
     const err = await client.videos.create({ prompt: 'p', input_reference: file }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).param).toBe('input_reference');
+    expect((err as APIError).param).toBe('input_reference');
   });
 
   it('ignores X-Stainless-*, OpenAI-Organization, OpenAI-Project and unknown headers', async () => {

@@ -1,3 +1,4 @@
+import { type APIError } from 'openai/error';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
@@ -39,7 +40,7 @@ describe('authentication and permissions', () => {
     const none = reelay.client(TEST_KEY, { defaultHeaders: { Authorization: null } });
     await expect(none.videos.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const wrong = reelay.client('sk-not-a-real-key');
-    const err = (await wrong.videos.create({ prompt: 'p' }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const err = (await wrong.videos.create({ prompt: 'p' }).catch((e: unknown) => e)) as APIError;
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(err.type).toBe('authentication_error');
   });
@@ -53,19 +54,19 @@ describe('authentication and permissions', () => {
     const bot = reelay.client(LIMITED_KEY);
     const err = await bot.videos.create({ prompt: 'p', model: 'sora-2' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
-    expect((err as OpenAI.APIError).param).toBe('model');
+    expect((err as APIError).param).toBe('model');
   });
 
   it('answers RateLimitError with retry-after and x-ratelimit-* once rpm is spent', async () => {
     const bot = reelay.client(RATE_KEY);
     await bot.videos.create({ prompt: 'p', model: 'sandbox-video' });
     await bot.videos.create({ prompt: 'p', model: 'sandbox-video' });
-    const err = (await bot.videos.create({ prompt: 'p', model: 'sandbox-video' }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const err = (await bot.videos.create({ prompt: 'p', model: 'sandbox-video' }).catch((e: unknown) => e)) as APIError;
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.code).toBe('rate_limit_exceeded');
-    expect(Number(err.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(err.headers.get('x-ratelimit-limit')).toBe('2');
-    expect(err.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
+    expect(err.headers?.get('x-ratelimit-limit')).toBe('2');
+    expect(err.headers?.get('x-ratelimit-remaining')).toBe('0');
     // Reads are not counted against the create budget.
     expect((await bot.videos.list()).data.length).toBe(2);
   });
@@ -76,7 +77,7 @@ describe('request limits and unknown routes', () => {
     const big = Buffer.alloc(8192, 1);
     big.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const client = reelay.client();
-    const err = (await client.videos.create({ prompt: 'p', input_reference: await toFile(big, 'big.png', { type: 'image/png' }) }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const err = (await client.videos.create({ prompt: 'p', input_reference: await toFile(big, 'big.png', { type: 'image/png' }) }).catch((e: unknown) => e)) as APIError;
     expect(err.status).toBe(413);
     expect(err.type).toBe('invalid_request_error');
 
@@ -93,10 +94,10 @@ describe('request limits and unknown routes', () => {
     for (const call of [
       () => client.videos.edit({ prompt: 'p', video: { id: 'video_x' } }),
       () => client.videos.extend({ prompt: 'p', seconds: '4', video: { id: 'video_x' } }),
-      () => client.videos.createCharacter({ name: 'n', video: toFile(Buffer.from('x'), 'v.mp4') }),
+      async () => client.videos.createCharacter({ name: 'n', video: await toFile(Buffer.from('x'), 'v.mp4') }),
       () => client.videos.getCharacter('char_123'),
     ]) {
-      const err = (await call().catch((e: unknown) => e)) as OpenAI.APIError;
+      const err = (await call().catch((e: unknown) => e)) as APIError;
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.code).toBe('unsupported_operation');
       expect(err.message).toContain('not supported by the providers configured');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { type APIError } from 'openai/error';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../helpers/manual-clock.js';
@@ -70,7 +71,7 @@ describe('retrieve', () => {
 describe('content', () => {
   it('answers 404 video_not_ready before completion', async () => {
     const video = await alice.videos.create({ prompt: 'not yet' });
-    const err = (await alice.videos.downloadContent(video.id).catch((e: unknown) => e)) as OpenAI.APIError;
+    const err = (await alice.videos.downloadContent(video.id).catch((e: unknown) => e)) as APIError;
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.code).toBe('video_not_ready');
   });
@@ -99,7 +100,7 @@ describe('content', () => {
     const video = await completedVideo();
     const err = await alice.videos.downloadContent(video.id, { variant: 'bogus' as 'video' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).param).toBe('variant');
+    expect((err as APIError).param).toBe('variant');
   });
 
   it('answers a single Range request with 206 and the exact slice', async () => {
@@ -147,7 +148,7 @@ describe('delete and remix', () => {
     const source = await alice.videos.create({ prompt: 'still going' });
     const err = await alice.videos.remix(source.id, { prompt: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).code).toBe('video_not_ready');
+    expect((err as APIError).code).toBe('video_not_ready');
   });
 });
 

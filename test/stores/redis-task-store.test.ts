@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
-import { Cluster, Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createRedisTaskStore } from '../../src/stores/redis-task-store.js';
 import type { TaskRecord, TaskStore } from '../../src/stores/task-store.js';
-import { findFreePort, startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
 import { createManualClock, describeTaskStoreContract, makeRecord, type TaskStoreHarness } from './task-store.contract.js';
 
 const logger = createLogger('silent');
@@ -178,41 +178,17 @@ describe('redis TaskStore specifics', () => {
  * different nodes: anything that needed them in one command or one pipeline fails here.
  */
 describe('on Redis Cluster', () => {
-  let servers: RedisServer[] = [];
   let cluster: Cluster;
+  let servers: RedisCluster | undefined;
 
   beforeAll(async () => {
-    const busPorts: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const busPort = await findFreePort();
-      busPorts.push(busPort);
-      servers.push(
-        await startRedisServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort)] }),
-      );
-    }
-    const admins = servers.map((s) => new Redis(s.url));
-    try {
-      const ranges = [[0, 5460], [5461, 10922], [10923, 16383]] as const;
-      await Promise.all(admins.map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', ...(ranges[i] as readonly [number, number]))));
-      const [seed] = admins as [Redis];
-      for (const [i, node] of servers.entries()) {
-        if (i > 0) await seed.call('CLUSTER', 'MEET', '127.0.0.1', node.port, busPorts[i] as number);
-      }
-      await until(async () => {
-        const infos = await Promise.all(admins.map((admin) => admin.call('CLUSTER', 'INFO') as Promise<string>));
-        return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
-      }, 'the cluster to form');
-    } finally {
-      for (const admin of admins) admin.disconnect();
-    }
-    cluster = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })), { redisOptions: { maxRetriesPerRequest: 1 } });
-    await once(cluster, 'ready');
+    servers = await startRedisCluster();
+    cluster = await servers.connect();
   }, 30_000);
 
   afterAll(async () => {
     await cluster?.quit();
-    await Promise.all(servers.map((s) => s.stop()));
-    servers = [];
+    await servers?.stop();
   });
 
   describeTaskStoreContract('redis cluster', async ({ retentionDays }) =>
@@ -235,12 +211,3 @@ describe('on Redis Cluster', () => {
     expect(await store.get(record.id)).toStrictEqual(record);
   });
 });
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await delay(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}

@@ -1,50 +1,65 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { InvalidRequestError } from '../../errors.js';
 import { VideoContentQuerySchema, VideoListQuerySchema } from '../../openai/videos.js';
-import type { VideoService } from '../../videos/service.js';
+import type { VideoReply, VideoService } from '../../videos/service.js';
+import { rateLimitPlugin, type RateLimitOptions } from '../plugins/rate-limit.js';
 import { readCreateRequest, readRemixRequest, validationError } from '../request-body.js';
 
 export interface VideoRoutesOptions {
   videos: VideoService;
-  /** Per-route rate-limit settings for create and remix (undefined: no limit). */
-  createRateLimit?: object | undefined;
+  /** Where rate limits count (Redis shared by all instances, or in process). */
+  rateLimit: Omit<RateLimitOptions, 'bucket'>;
 }
 
 type IdParams = { Params: { id: string } };
 
-/** The OpenAI `/v1/videos` surface. Handlers decode, call the service, and nothing else. */
+/** OpenAI's pacing hint for pollers (the Python SDK honours it); absent once the video is terminal. */
+function send(reply: FastifyReply, answer: VideoReply) {
+  if (answer.pollAfterMs !== undefined) reply.header('openai-poll-after-ms', String(Math.round(answer.pollAfterMs)));
+  return answer.video;
+}
+
+/**
+ * The OpenAI `/v1/videos` surface. Handlers decode, call the service, and
+ * nothing else. Routes sit in two scopes, one per rate-limit bucket.
+ */
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { videos } = opts;
-  const createConfig = opts.createRateLimit ? { config: { rateLimit: opts.createRateLimit } } : {};
 
-  app.post('/videos', createConfig, async (request) =>
-    videos.create(request.principal, await readCreateRequest(request), request.log),
-  );
+  await app.register(async (creates) => {
+    await creates.register(rateLimitPlugin, { ...opts.rateLimit, bucket: 'create' });
 
-  app.get('/videos', async (request) => {
-    const query = VideoListQuerySchema.safeParse(request.query);
-    if (!query.success) throw validationError(query.error, request.query);
-    return videos.list(request.principal, query.data);
+    creates.post('/videos', async (request, reply) => send(reply, await videos.create(request.principal, await readCreateRequest(request), request.log)));
+
+    creates.post<IdParams>('/videos/:id/remix', async (request, reply) => {
+      const { prompt } = await readRemixRequest(request);
+      return send(reply, await videos.remix(request.principal, request.params.id, prompt, request.log));
+    });
   });
 
-  app.get<IdParams>('/videos/:id', async (request) => videos.retrieve(request.principal, request.params.id, request.log));
+  await app.register(async (reads) => {
+    await reads.register(rateLimitPlugin, { ...opts.rateLimit, bucket: 'poll' });
+
+    reads.get('/videos', async (request) => {
+      const query = VideoListQuerySchema.safeParse(request.query);
+      if (!query.success) throw validationError(query.error, request.query);
+      return videos.list(request.principal, query.data);
+    });
+
+    reads.get<IdParams>('/videos/:id', async (request, reply) => send(reply, await videos.retrieve(request.principal, request.params.id, request.log)));
+
+    reads.get<IdParams>('/videos/:id/content', async (request, reply) => {
+      const query = VideoContentQuerySchema.safeParse(request.query);
+      if (!query.success) throw validationError(query.error, request.query);
+      const content = await videos.content(request.principal, request.params.id, query.data.variant, request.headers.range, request.log);
+      reply.code(content.status).header('content-type', content.contentType).header('accept-ranges', 'bytes');
+      if (content.contentLength !== undefined) reply.header('content-length', content.contentLength);
+      if (content.contentRange !== undefined) reply.header('content-range', content.contentRange);
+      return reply.send(content.body);
+    });
+  });
 
   app.delete<IdParams>('/videos/:id', async (request) => videos.delete(request.principal, request.params.id, request.log));
-
-  app.get<IdParams>('/videos/:id/content', async (request, reply) => {
-    const query = VideoContentQuerySchema.safeParse(request.query);
-    if (!query.success) throw validationError(query.error, request.query);
-    const content = await videos.content(request.principal, request.params.id, query.data.variant, request.headers.range, request.log);
-    reply.code(content.status).header('content-type', content.contentType).header('accept-ranges', 'bytes');
-    if (content.contentLength !== undefined) reply.header('content-length', content.contentLength);
-    if (content.contentRange !== undefined) reply.header('content-range', content.contentRange);
-    return reply.send(content.body);
-  });
-
-  app.post<IdParams>('/videos/:id/remix', createConfig, async (request) => {
-    const { prompt } = await readRemixRequest(request);
-    return videos.remix(request.principal, request.params.id, prompt, request.log);
-  });
 
   // OpenAI verbs no configured provider offers: a clear envelope, never a bare 404.
   const unsupported = (what: string) => async () => {

@@ -1,0 +1,221 @@
+import type { Clock } from '../clock.js';
+import type { PollConfig } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { UpstreamState } from '../providers/types.js';
+import type { InflightStore } from '../stores/inflight-store.js';
+import type { ClaimResult, JobSchedule } from '../stores/job-schedule.js';
+import type { TaskRecord, TaskState, TaskStore } from '../stores/task-store.js';
+import { refOf } from '../videos/job-ref.js';
+import { isTerminal, mergeState } from '../videos/state.js';
+import { jitteredDue, nextInterval } from './interval.js';
+
+export const GIVE_UP_CODE = 'upstream_timeout';
+
+export interface JobPollerDeps {
+  providers: ProviderRegistry;
+  store: TaskStore;
+  schedule: JobSchedule;
+  inflight: InflightStore;
+  clock: Clock;
+  poll: PollConfig;
+  random?: () => number;
+}
+
+export interface JobPoller {
+  /**
+   * Inline refresh: polls the job now if this caller wins its lease, else
+   * answers with what is known (another poll holds the lease, or one ran less
+   * than `min_interval_ms` ago). Same-process callers share one poll.
+   */
+  refresh(record: TaskRecord, log: Logger): Promise<TaskRecord>;
+  /** Background: claims a due job and polls it; 'skipped' when the lease went elsewhere. */
+  pollDue(id: string, log: Logger): Promise<'polled' | 'skipped'>;
+  /** Schedules the first poll of a freshly stored job. */
+  scheduleFirst(record: TaskRecord): Promise<void>;
+  /** Forgets a job that left Reelay (terminal, deleted, given up) and frees its concurrency slot. */
+  forget(record: Pick<TaskRecord, 'id' | 'owner'>): Promise<void>;
+  /** Aborts upstream calls in flight and waits for their polls to settle; leases go back for others to take. */
+  close(): Promise<void>;
+}
+
+type Claimed = Extract<ClaimResult, { kind: 'claimed' }> & { claimedAt: number };
+
+/**
+ * One poll of one job under its lease, shared by the background poller and
+ * the inline refresh of GET /v1/videos/{id}: claim, read the record, ask the
+ * provider, write the merged state, then schedule the next poll or, for a
+ * terminal state, forget the job.
+ */
+export function createJobPoller(deps: JobPollerDeps): JobPoller {
+  const { providers, store, schedule, inflight, clock, poll } = deps;
+  const random = deps.random ?? Math.random;
+  const giveUpMs = poll.give_up_after_s * 1000;
+  const inFlight = new Map<string, Promise<TaskRecord | undefined>>();
+  const aborter = new AbortController();
+
+  const forget = async (record: Pick<TaskRecord, 'id' | 'owner'>): Promise<void> => {
+    await schedule.unschedule(record.id);
+    await inflight.release(record.owner, record.id);
+  };
+
+  const claim = async (id: string): Promise<Claimed | undefined> => {
+    const now = clock.now();
+    const lease = await schedule.claim(id, { now, leaseMs: poll.lease_ms, minIntervalMs: poll.min_interval_ms });
+    return lease.kind === 'claimed' ? { ...lease, claimedAt: now } : undefined;
+  };
+
+  const askProvider = async (record: TaskRecord, log: Logger): Promise<UpstreamState | undefined> => {
+    const provider = providers.get(record.provider);
+    if (!provider) {
+      log.warn({ videoId: record.id, provider: record.provider }, 'the provider of this video is no longer configured; cannot poll it');
+      return undefined;
+    }
+    try {
+      const state = await provider.status(refOf(record), { log: log.child({ provider: provider.id }), signal: aborter.signal });
+      if (state.status === undefined) {
+        log.warn({ videoId: record.id, provider: provider.id, rawStatus: state.rawStatus }, 'unknown upstream status; keeping the last known state');
+      }
+      return state;
+    } catch (err) {
+      if (aborter.signal.aborted) return undefined;
+      // A failed poll says nothing about the job itself: keep its state, back off.
+      const detail = err instanceof GatewayError ? { status: err.status, code: err.code, message: err.message } : err;
+      log.warn({ videoId: record.id, err: detail }, 'status poll failed; keeping the last known state');
+      return undefined;
+    }
+  };
+
+  const giveUp = (record: TaskRecord, state: TaskState, now: number, log: Logger): TaskState => {
+    // The upstream may still finish and bill: log everything needed to reconcile by hand.
+    log.error(
+      {
+        reconcile: {
+          videoId: record.id,
+          provider: record.provider,
+          upstreamId: record.upstreamId,
+          owner: record.owner,
+          credential: record.credential,
+          lastStatus: state.status,
+          lastProgress: state.progress,
+        },
+      },
+      `gave up on a video still ${state.status} after ${poll.give_up_after_s} s; marked failed (upstream_timeout)`,
+    );
+    return mergeState(
+      state,
+      {
+        status: 'failed',
+        error: {
+          code: GIVE_UP_CODE,
+          message: `The provider did not finish this video within ${poll.give_up_after_s} seconds; Reelay stopped waiting for it.`,
+        },
+      },
+      now,
+    );
+  };
+
+  const pollClaimed = async (id: string, lease: Claimed, log: Logger): Promise<TaskRecord | undefined> => {
+    // Read under the lease: whatever another instance wrote before is the base to merge onto.
+    const record = await store.get(id);
+    if (!record) {
+      await schedule.unschedule(id);
+      return undefined;
+    }
+    if (isTerminal(record.state)) {
+      await forget(record);
+      return record;
+    }
+    const upstream = await askProvider(record, log);
+    const now = clock.now();
+    // Past its lease another instance may have taken the job and written newer news; ours would overwrite it.
+    if (now >= lease.claimedAt + poll.lease_ms && !(await schedule.holds(id, lease.token))) {
+      log.warn({ videoId: id }, 'poll lease expired during the poll and another instance took the job; discarding this result');
+      return (await store.get(id)) ?? record;
+    }
+    if (aborter.signal.aborted) {
+      // Shutting down: hand the job to another instance now rather than after lease_ms.
+      await schedule.release(id, lease.token, { dueAt: now, intervalMs: lease.intervalMs ?? poll.initial_ms });
+      return record;
+    }
+    let state = upstream ? mergeState(record.state, upstream, now) : record.state;
+    const expired = !isTerminal(state) && now - record.createdAt >= giveUpMs;
+    if (expired) state = giveUp(record, state, now, log);
+
+    let current = record;
+    if (upstream || expired) {
+      const result = await store.updateState(id, state, now);
+      if (result === 'missing') {
+        await forget(record);
+        return undefined;
+      }
+      if (result === 'terminal') {
+        // Someone else wrote the terminal state first; theirs stands.
+        await forget(record);
+        return (await store.get(id)) ?? record;
+      }
+      current = { ...record, state, updatedAt: now };
+    }
+
+    if (isTerminal(state)) {
+      await forget(record);
+      log.info({ videoId: id, status: state.status, upstreamId: record.upstreamId }, 'video finished');
+      return current;
+    }
+    const moved = state.status !== record.state.status || state.progress !== record.state.progress;
+    const intervalMs = nextInterval(lease.intervalMs, moved, poll);
+    const dueAt = Math.max(jitteredDue(now, intervalMs, random), now + poll.min_interval_ms);
+    if (!(await schedule.release(id, lease.token, { dueAt, intervalMs }))) {
+      log.warn({ videoId: id }, 'poll lease expired before the poll finished; another instance owns the job now');
+    }
+    return current;
+  };
+
+  /** One poll per job per process at a time; later callers join it. */
+  const single = (id: string, run: () => Promise<TaskRecord | undefined>): Promise<TaskRecord | undefined> => {
+    const running = inFlight.get(id);
+    if (running) return running;
+    const p = run();
+    inFlight.set(id, p);
+    const done = () => {
+      inFlight.delete(id);
+    };
+    p.then(done, done);
+    return p;
+  };
+
+  return {
+    scheduleFirst(record) {
+      return schedule.schedule(record.id, { dueAt: jitteredDue(record.createdAt, poll.initial_ms, random), intervalMs: poll.initial_ms });
+    },
+
+    forget,
+
+    async refresh(record, log) {
+      if (aborter.signal.aborted) return record;
+      const result = await single(record.id, async () => {
+        const lease = await claim(record.id);
+        return lease ? pollClaimed(record.id, lease, log) : undefined;
+      });
+      return result ?? record;
+    },
+
+    async pollDue(id, log) {
+      if (aborter.signal.aborted || inFlight.has(id)) return 'skipped';
+      let polled = false;
+      await single(id, async () => {
+        const lease = await claim(id);
+        if (!lease) return undefined;
+        polled = true;
+        return pollClaimed(id, lease, log);
+      });
+      return polled ? 'polled' : 'skipped';
+    },
+
+    async close() {
+      aborter.abort();
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}

@@ -1,0 +1,291 @@
+import { Writable } from 'node:stream';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PollConfig } from '../../src/config/schema.js';
+import { UpstreamError } from '../../src/errors.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createJobPoller, type JobPoller } from '../../src/polling/job-poller.js';
+import type { UpstreamState, VideoProvider } from '../../src/providers/types.js';
+import type { InflightStore } from '../../src/stores/inflight-store.js';
+import type { JobSchedule } from '../../src/stores/job-schedule.js';
+import { createMemoryInflightStore } from '../../src/stores/memory-inflight-store.js';
+import { createMemoryJobSchedule } from '../../src/stores/memory-job-schedule.js';
+import { createMemoryTaskStore } from '../../src/stores/memory-task-store.js';
+import { connectRedis, createRedisClient } from '../../src/stores/redis-client.js';
+import { createRedisInflightStore } from '../../src/stores/redis-inflight-store.js';
+import { createRedisJobSchedule } from '../../src/stores/redis-job-schedule.js';
+import { createRedisTaskStore } from '../../src/stores/redis-task-store.js';
+import type { TaskRecord, TaskStore } from '../../src/stores/task-store.js';
+import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { makeRecord } from '../stores/task-store.contract.js';
+
+/**
+ * The JobPoller, the one code path of background polls and inline refreshes,
+ * against each shared-state backend. A scripted provider stands in for the
+ * upstream; time is a manual clock, so every interval is exact.
+ */
+
+const POLL: PollConfig = { initial_ms: 2000, max_ms: 15_000, lease_ms: 30_000, give_up_after_s: 3600, stale_ms: 2000, min_interval_ms: 1000 };
+const DAY_MS = 86_400_000;
+
+interface Stores {
+  store: TaskStore;
+  schedule: JobSchedule;
+  inflight: InflightStore;
+}
+
+interface Backend {
+  stores(clock: ManualClock): Stores;
+  close(): Promise<void>;
+}
+
+async function openBackend(kind: 'memory' | 'redis' | 'cluster'): Promise<Backend> {
+  if (kind === 'memory') {
+    return {
+      stores: (clock) => ({ store: createMemoryTaskStore({ clock, retentionDays: 30 }), schedule: createMemoryJobSchedule(), inflight: createMemoryInflightStore() }),
+      close: async () => {},
+    };
+  }
+  let server: RedisServer | undefined;
+  let cluster: RedisCluster | undefined;
+  let client: Redis | Cluster;
+  if (kind === 'redis') {
+    server = await startRedisServer();
+    client = createRedisClient({ type: 'redis', url: server.url, prefix: '', retention_days: 30 });
+  } else {
+    cluster = await startRedisCluster();
+    client = createRedisClient({ type: 'redis', url: 'redis://unused', cluster: cluster.urls, prefix: '', retention_days: 30 });
+  }
+  await connectRedis(client);
+  const logger = createLogger('silent');
+  return {
+    stores(clock) {
+      const prefix = uniquePrefix('poller');
+      return {
+        store: createRedisTaskStore({ redis: client, prefix, retentionDays: 30, clock, logger }),
+        schedule: createRedisJobSchedule({ redis: client, prefix, ttlMs: 30 * DAY_MS }),
+        inflight: createRedisInflightStore({ redis: client, prefix }),
+      };
+    },
+    async close() {
+      client.disconnect();
+      await server?.stop();
+      await cluster?.stop();
+    },
+  };
+}
+
+/** An upstream in a box: per-job states set by the test, every status call counted, calls holdable. */
+function scriptedProvider() {
+  const states = new Map<string, UpstreamState | 'error'>();
+  const calls: string[] = [];
+  let holding = false;
+  const held: Array<() => void> = [];
+  const provider: VideoProvider = {
+    id: 'scripted',
+    type: 'scripted',
+    capabilities: { remix: false, delete: false, variants: ['video'] },
+    create: () => Promise.reject(new Error('not used')),
+    content: () => Promise.reject(new Error('not used')),
+    async status(ref, ctx) {
+      calls.push(ref.upstreamId);
+      // The answer is what the upstream knew when asked, however late it arrives.
+      const state = states.get(ref.upstreamId) ?? { status: 'queued', progress: 0 };
+      if (holding) {
+        await new Promise<void>((resolve, reject) => {
+          held.push(resolve);
+          ctx.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+        });
+      }
+      if (state === 'error') throw new UpstreamError('upstream is having a bad day');
+      return { ...state };
+    },
+  };
+  return {
+    provider,
+    calls,
+    set: (upstreamId: string, state: UpstreamState | 'error') => states.set(upstreamId, state),
+    /** Calls made from now on wait; unhold() lets new calls through while the held ones keep waiting. */
+    hold: () => (holding = true),
+    unhold: () => (holding = false),
+    releaseHeld: () => held.splice(0).forEach((resolve) => resolve()),
+  };
+}
+
+function captureLogs(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      raw.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger('info', sink), lines: () => raw.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(kind);
+  }, 30_000);
+  afterAll(() => backend?.close());
+
+  /** Fresh stores, a scripted provider and a job created at the clock's now, stored, scheduled and holding a slot. */
+  async function setup(poll: PollConfig = POLL) {
+    const clock = manualClock();
+    const stores = backend.stores(clock);
+    const upstream = scriptedProvider();
+    const logs = captureLogs();
+    const poller = (): JobPoller =>
+      createJobPoller({ ...stores, providers: new Map([['scripted', upstream.provider]]), clock, poll, random: () => 0.5 });
+    const record: TaskRecord = makeRecord(clock.now(), { provider: 'scripted' });
+    await stores.store.put(record);
+    await stores.inflight.acquire(record.owner, record.id, { limit: 1, now: clock.now(), holdUntil: clock.now() + DAY_MS });
+    const first = poller();
+    await first.scheduleFirst(record);
+    /** The job is due exactly `ms` from now. */
+    const expectDueIn = async (ms: number) => {
+      expect(await stores.schedule.due(clock.now() + ms - 1, 100)).not.toContain(record.id);
+      expect(await stores.schedule.due(clock.now() + ms, 100)).toContain(record.id);
+    };
+    return { clock, ...stores, upstream, logs, poller, first, record, expectDueIn, up: record.upstreamId };
+  }
+
+  it('polls on an adaptive schedule: initial_ms, ×1.5 up to max_ms while nothing moves, initial_ms again once progress moves', async () => {
+    const { clock, store, upstream, first: a, logs, record, expectDueIn, up } = await setup();
+    await expectDueIn(POLL.initial_ms);
+    upstream.set(up, { status: 'in_progress', progress: 10 });
+    clock.advance(POLL.initial_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    await expectDueIn(2000);
+    let previous = 2000;
+    for (const interval of [3000, 4500, 6750, 10_125, 15_000, 15_000]) {
+      clock.advance(previous);
+      expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+      await expectDueIn(interval);
+      previous = interval;
+    }
+    upstream.set(up, { status: 'in_progress', progress: 20 });
+    clock.advance(15_000);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    await expectDueIn(2000);
+    expect((await store.get(record.id))?.state).toMatchObject({ status: 'in_progress', progress: 20 });
+    expect(upstream.calls).toHaveLength(8);
+  });
+
+  it('writes a terminal state once, then forgets the job and frees its concurrency slot', async () => {
+    const { clock, store, schedule, inflight, upstream, first: a, logs, record, up } = await setup();
+    upstream.set(up, { status: 'completed', progress: 100 });
+    clock.advance(POLL.initial_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect((await store.get(record.id))?.state.status).toBe('completed');
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+    expect(await inflight.count(record.owner, clock.now())).toBe(0);
+    // A late refresh of the old record changes nothing upstream-side or in the store.
+    clock.advance(POLL.initial_ms);
+    upstream.set(up, { status: 'failed', error: { code: 'x', message: 'late' } });
+    await a.refresh(record, logs.logger);
+    expect((await store.get(record.id))?.state.status).toBe('completed');
+  });
+
+  it('gives up after give_up_after_s: failed with upstream_timeout, logged with the upstream id, slot freed', async () => {
+    const { clock, store, schedule, inflight, upstream, first: a, logs, record, up } = await setup({ ...POLL, give_up_after_s: 10 });
+    upstream.set(up, { status: 'in_progress', progress: 40 });
+    clock.advance(POLL.initial_ms);
+    await a.pollDue(record.id, logs.logger);
+    expect((await store.get(record.id))?.state.status).toBe('in_progress');
+    clock.advance(8000);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    const failed = await store.get(record.id);
+    expect(failed?.state).toMatchObject({ status: 'failed', progress: 40, error: { code: 'upstream_timeout' } });
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+    expect(await inflight.count(record.owner, clock.now())).toBe(0);
+    const line = logs.lines().find((l) => l.reconcile !== undefined);
+    expect(line).toMatchObject({ level: 50, reconcile: { videoId: record.id, upstreamId: up, provider: 'scripted', owner: record.owner } });
+  });
+
+  it('lets another poller take over after lease_ms when the holder dies; the late holder discards its stale result', async () => {
+    const { clock, store, upstream, poller, first: a, logs, record, up } = await setup();
+    const b = poller();
+    upstream.set(up, { status: 'in_progress', progress: 30 });
+    clock.advance(POLL.initial_ms);
+    upstream.hold();
+    const stuck = a.pollDue(record.id, logs.logger);
+    await until(() => upstream.calls.length === 1, 'the first poll to reach the upstream');
+    upstream.unhold();
+    expect(await b.pollDue(record.id, logs.logger)).toBe('skipped');
+    clock.advance(POLL.lease_ms - 1);
+    expect(await b.pollDue(record.id, logs.logger)).toBe('skipped');
+    clock.advance(1);
+    upstream.set(up, { status: 'in_progress', progress: 80 });
+    expect(await b.pollDue(record.id, logs.logger)).toBe('polled');
+    expect((await store.get(record.id))?.state.progress).toBe(80);
+    upstream.releaseHeld();
+    await stuck;
+    expect((await store.get(record.id))?.state.progress).toBe(80);
+    expect(logs.lines().some((l) => String(l.msg).includes('another instance took the job'))).toBe(true);
+  });
+
+  it('shares one upstream call among concurrent refreshes and allows one per min_interval_ms across pollers', async () => {
+    const { clock, upstream, poller, first: a, logs, record, up } = await setup();
+    const b = poller();
+    upstream.set(up, { status: 'in_progress', progress: 5 });
+    clock.advance(POLL.stale_ms);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => a.refresh(record, logs.logger)));
+    expect(upstream.calls).toHaveLength(1);
+    expect(answers.every((r) => r.state.progress === 5)).toBe(true);
+    // Another instance asks right after: it gets the stored state, not a second call.
+    expect((await b.refresh(record, logs.logger)).id).toBe(record.id);
+    clock.advance(POLL.min_interval_ms - 1);
+    await Promise.all([a.refresh(record, logs.logger), b.refresh(record, logs.logger), b.pollDue(record.id, logs.logger)]);
+    expect(upstream.calls).toHaveLength(1);
+    clock.advance(1);
+    await Promise.all([b.refresh(record, logs.logger), a.refresh(record, logs.logger)]);
+    expect(upstream.calls).toHaveLength(2);
+  });
+
+  it('keeps the last known state and backs off when the upstream call fails', async () => {
+    const { clock, store, upstream, first: a, logs, record, expectDueIn, up } = await setup();
+    upstream.set(up, 'error');
+    clock.advance(POLL.initial_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    const after = await store.get(record.id);
+    expect(after?.state).toEqual(record.state);
+    expect(after?.updatedAt).toBe(record.updatedAt);
+    await expectDueIn(3000);
+  });
+
+  it('hands its leases back on close, so another instance need not wait for lease_ms', async () => {
+    const { clock, schedule, upstream, poller, first: a, logs, record, up } = await setup();
+    const b = poller();
+    upstream.set(up, { status: 'in_progress', progress: 30 });
+    clock.advance(POLL.initial_ms);
+    upstream.hold();
+    const stuck = a.pollDue(record.id, logs.logger);
+    await until(() => upstream.calls.length === 1, 'the poll to reach the upstream');
+    upstream.unhold();
+    await a.close();
+    await stuck;
+    expect(await schedule.due(clock.now(), 100)).toContain(record.id);
+    clock.advance(POLL.min_interval_ms);
+    expect(await b.pollDue(record.id, logs.logger)).toBe('polled');
+  });
+
+  it('forgets a job whose record is gone', async () => {
+    const { clock, store, schedule, first: a, logs, record } = await setup();
+    await store.delete(record.id);
+    clock.advance(POLL.initial_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+  });
+});
