@@ -7,7 +7,7 @@ import type { UpstreamState } from '../providers/types.js';
 import type { InflightStore } from '../stores/inflight-store.js';
 import type { ClaimResult, JobSchedule } from '../stores/job-schedule.js';
 import type { TaskRecord, TaskState, TaskStore } from '../stores/task-store.js';
-import { refOf } from '../videos/job-ref.js';
+import { reconcileFacts, refOf } from '../videos/job-ref.js';
 import { isTerminal, mergeState } from '../videos/state.js';
 import { jitteredDue, nextInterval } from './interval.js';
 
@@ -92,11 +92,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     log.error(
       {
         reconcile: {
-          videoId: record.id,
-          provider: record.provider,
-          upstreamId: record.upstreamId,
-          owner: record.owner,
-          credential: record.credential,
+          ...reconcileFacts(record),
           lastStatus: state.status,
           lastProgress: state.progress,
         },

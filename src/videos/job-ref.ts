@@ -10,3 +10,12 @@ export const refOf = (record: TaskRecord): UpstreamJobRef => ({
   size: record.size,
   last: { ...record.state },
 });
+
+/** The facts an operator needs to find a job upstream by hand (logged under `reconcile`). */
+export const reconcileFacts = (record: TaskRecord) => ({
+  videoId: record.id,
+  provider: record.provider,
+  upstreamId: record.upstreamId,
+  owner: record.owner,
+  credential: record.credential,
+});

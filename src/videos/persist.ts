@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TaskRecord } from '../stores/task-store.js';
+import { reconcileFacts } from './job-ref.js';
 
 const BACKOFF_MS = [50, 200, 800, 2000];
 
@@ -23,13 +24,7 @@ export async function persistAccepted(record: TaskRecord, write: () => Promise<v
         log.error(
           {
             err,
-            reconcile: {
-              videoId: record.id,
-              provider: record.provider,
-              upstreamId: record.upstreamId,
-              owner: record.owner,
-              credential: record.credential,
-            },
+            reconcile: reconcileFacts(record),
           },
           'upstream accepted a job but its record could not be stored',
         );

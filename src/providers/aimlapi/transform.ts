@@ -3,6 +3,7 @@ import type { VideoError, VideoStatus } from '../../openai/videos.js';
 import { scrubSecrets } from '../http/upstream-errors.js';
 import type { CreateJob, UpstreamState } from '../types.js';
 import { AimlErrorSchema, type AimlCreateBody, type AimlGeneration } from './wire.js';
+import { isHttpUrl } from '../http/content-fetch.js';
 
 /**
  * Pure OpenAI ⇄ AI/ML API transforms for `/v2/video/generations`.
@@ -120,16 +121,6 @@ export function jobErrorOf(raw: unknown): VideoError {
   const code = codeSource === undefined ? fallback.code : /moderat|safety/i.test(codeSource) ? 'moderation_blocked' : snake(codeSource) || fallback.code;
   return { code, message: scrubSecrets(text || fallback.message).slice(0, MAX_ERROR_MESSAGE) };
 }
-
-const isHttpUrl = (value: string | null | undefined): value is string => {
-  if (typeof value !== 'string') return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'https:' || protocol === 'http:';
-  } catch {
-    return false;
-  }
-};
 
 export interface ProgressContext {
   nowMs: number;

@@ -5,6 +5,7 @@ import { clampProgress, lookupStatus, normaliseVideoError, unixSeconds } from '.
 import type { RawBody } from '../http/upstream-request.js';
 import type { CreateJob, UpstreamState } from '../types.js';
 import { GptgeContentJsonSchema, type GptgeVideo } from './wire.js';
+import { isHttpUrl } from '../http/content-fetch.js';
 
 /**
  * Pure OpenAI ⇄ new-api-family transforms. Reference: providers.md §2 (gpt.ge,
@@ -52,16 +53,6 @@ export function upstreamIdOf(body: GptgeVideo): string | undefined {
   const id = body.id ?? body.task_id;
   return id !== null && id !== undefined && id.trim() !== '' ? id : undefined;
 }
-
-const isHttpUrl = (value: string | null | undefined): value is string => {
-  if (typeof value !== 'string') return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'https:' || protocol === 'http:';
-  } catch {
-    return false;
-  }
-};
 
 /** Where a finished job's bytes are, when the reseller says so (providers.md §7, difference 4). */
 export function contentUrlOf(body: GptgeVideo): string | undefined {

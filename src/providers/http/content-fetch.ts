@@ -128,3 +128,14 @@ export async function fetchContent(opts: FetchContentOptions): Promise<ContentRe
     code: 'upstream_bad_response',
   });
 }
+
+/** An absolute http(s) URL, the only kind of content location an adapter may follow. */
+export const isHttpUrl = (value: string | null | undefined): value is string => {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+};
