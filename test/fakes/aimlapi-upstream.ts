@@ -1,9 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { sendBytes } from './fake-cdn.js';
+import { bearerKey, fakeControls, parseJson, readBody, startFakeServer, type FakeResponse } from './fake-http.js';
 import { defaultVideo, imageSize } from './gptge-upstream.js';
+import { fixtureFile } from './openai-upstream.js';
+
+export type { FakeResponse } from './fake-http.js';
 
 /**
  * A fake AI/ML API (providers.md §5.5): `POST /v2/video/generations` (JSON only,
@@ -22,10 +24,8 @@ export interface AimlFixture {
   body: unknown;
 }
 
-const FIXTURES = new URL('../fixtures/providers/aimlapi/', import.meta.url);
-
 export function aimlFixture(name: string): AimlFixture {
-  return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8')) as AimlFixture;
+  return fixtureFile<AimlFixture>('aimlapi', name);
 }
 
 export interface AimlRequest {
@@ -43,12 +43,6 @@ export interface AimlJob {
   body: Record<string, unknown>;
   polls: number;
   phases: ('queued' | 'generating' | 'completed' | 'error')[];
-}
-
-export interface FakeResponse {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
 }
 
 export interface AimlFakeOptions {
@@ -92,11 +86,9 @@ const KNOWN_KEYS = new Set(['model', 'prompt', 'duration', 'aspect_ratio', 'reso
 const PIXELS: Record<string, string> = { '16:9/720p': '1280x720', '9:16/720p': '720x1280', '16:9/1080p': '1792x1024', '9:16/1080p': '1024x1792' };
 
 export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<FakeAimlapi> {
-  const keys = new Set(options.keys ?? ['upstream-key-1', 'upstream-key-2']);
-  const revoked = new Set<string>();
+  const controls = fakeControls(options.keys, ['create', 'status']);
   const requests: AimlRequest[] = [];
   const jobs = new Map<string, AimlJob>();
-  const overrides: Record<string, FakeResponse[]> = { create: [], status: [] };
   const video = options.video ?? defaultVideo();
   const generatingPolls = options.generatingPolls ?? 2;
   let origin = '';
@@ -162,26 +154,11 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
     return out;
   };
 
-  const readBody = (req: IncomingMessage) =>
-    new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const rawUrl = req.url ?? '/';
-    const auth = req.headers.authorization;
-    const rec: AimlRequest = { method: req.method ?? 'GET', rawUrl, headers: req.headers, body, key: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined };
-    if (body.length > 0) {
-      try {
-        rec.json = JSON.parse(body.toString('utf8'));
-      } catch {
-        rec.json = undefined;
-      }
-    }
+    const rec: AimlRequest = { method: req.method ?? 'GET', rawUrl, headers: req.headers, body, key: bearerKey(req) };
+    if (body.length > 0) rec.json = parseJson(body);
     requests.push(rec);
     const url = new URL(rawUrl, 'http://fake');
 
@@ -192,11 +169,11 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
       return sendBytes(res, req.headers.range, video, { 'content-type': 'video/mp4' });
     }
     if (url.pathname !== '/v2/video/generations') return send(res, nest(404, `Cannot ${req.method ?? 'GET'} ${url.pathname}`, url.pathname));
-    if (rec.key === undefined || !keys.has(rec.key) || revoked.has(rec.key)) return send(res, fixture('error-invalid-key'));
+    if (!controls.accepts(rec.key)) return send(res, fixture('error-invalid-key'));
     const key = rec.key;
 
     if (req.method === 'POST') {
-      const override = overrides.create!.shift();
+      const override = controls.nextOverride('create');
       if (override) return send(res, override);
       if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, nest(400, 'Body validation error: expected application/json'));
       const problem = validate(rec.json);
@@ -211,7 +188,7 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
       return send(res, { status: options.createStatus ?? 201, body: { id, status: 'queued' } });
     }
     if (req.method === 'GET') {
-      const override = overrides.status!.shift();
+      const override = controls.nextOverride('status');
       if (override) return send(res, override);
       const id = url.searchParams.get('generation_id');
       if (!id) return send(res, nest(400, ['generation_id should not be empty']));
@@ -223,14 +200,8 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
     return send(res, nest(404, `Cannot ${req.method ?? ''} ${url.pathname}`));
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeServer(handle);
+  origin = server.origin;
 
   return {
     url: origin,
@@ -238,12 +209,7 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
     jobs,
     video,
     videoSha256: createHash('sha256').update(video).digest('hex'),
-    failNext(verb, response, times = 1) {
-      for (let i = 0; i < times; i++) overrides[verb]!.push(response);
-    },
-    revokeKey(key) {
-      revoked.add(key);
-    },
+    ...controls.knobs,
     requestsOf(verb) {
       return requests.filter((r) => {
         const path = r.rawUrl.split('?')[0];
@@ -251,9 +217,6 @@ export async function startFakeAimlapi(options: AimlFakeOptions = {}): Promise<F
         return path === '/v2/video/generations' && r.method === (verb === 'create' ? 'POST' : 'GET');
       });
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

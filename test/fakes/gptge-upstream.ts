@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { sendBytes } from './fake-cdn.js';
+import { bearerKey, fakeControls, parseJson, readBody, startFakeServer, type FakeResponse } from './fake-http.js';
+import { fixtureFile } from './openai-upstream.js';
+
+export type { FakeResponse } from './fake-http.js';
 
 /**
  * A fake gpt.ge / new-api reseller (providers.md §2.8) and, in `storyboard`
@@ -18,12 +20,6 @@ import { sendBytes } from './fake-cdn.js';
 
 export type GptgeMode = 'v1' | 'v2' | 'storyboard';
 
-export interface FakeResponse {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 export interface FixtureFile {
   source: string;
   status: number;
@@ -31,10 +27,8 @@ export interface FixtureFile {
   body: unknown;
 }
 
-const FIXTURES = new URL('../fixtures/providers/gptge/', import.meta.url);
-
 export function gptgeFixture(name: string): FixtureFile {
-  return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8')) as FixtureFile;
+  return fixtureFile<FixtureFile>('gptge', name);
 }
 
 export interface RecordedPart {
@@ -223,8 +217,7 @@ const randomOf = (alphabet: string, n: number) => Array.from(randomBytes(n), (x)
 export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<FakeGptge> {
   const mode = options.mode ?? 'v2';
   const storyboard = mode === 'storyboard';
-  const keys = new Set(options.keys ?? ['upstream-key-1', 'upstream-key-2']);
-  const revoked = new Set<string>();
+  const controls = fakeControls(options.keys, ['create', 'status', 'content', 'remix']);
   const models = new Set(options.models ?? (storyboard ? ['sora-2', 'sora-2-pro', 'veo-3.1'] : ['sora-2', 'sora-2-pro']));
   const idStyle = options.idStyle ?? (mode === 'v1' ? 'video' : storyboard ? 'colon' : 'task');
   const words = {
@@ -240,7 +233,6 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
   const video = options.video ?? defaultVideo();
   const requests: RecordedRequest[] = [];
   const jobs = new Map<string, FakeJob>();
-  const overrides: Record<string, FakeResponse[]> = { create: [], status: [], content: [], remix: [] };
   let origin = '';
 
   const fileUrl = options.fileUrl ?? ((job: FakeJob) => `${origin}/files/${encodeURIComponent(job.id)}.mp4`);
@@ -315,16 +307,8 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
     return body;
   };
 
-  const readBody = (req: IncomingMessage) =>
-    new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-
   const authorised = (rec: RecordedRequest): FakeResponse | undefined => {
-    if (rec.key !== undefined && keys.has(rec.key) && !revoked.has(rec.key)) return undefined;
+    if (controls.accepts(rec.key)) return undefined;
     return storyboard && errorDialect === 'envelope' ? fixture('error-storyboard-auth') : fixture('error-invalid-token');
   };
 
@@ -408,17 +392,10 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const rawUrl = req.url ?? '/';
-    const auth = req.headers.authorization;
-    const rec: RecordedRequest = { method: req.method ?? 'GET', rawUrl, headers: req.headers, body, key: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', rawUrl, headers: req.headers, body, key: bearerKey(req) };
     const ct = req.headers['content-type'] ?? '';
     if (ct.startsWith('multipart/form-data')) rec.parts = parseMultipart(body, ct);
-    else if (ct.startsWith('application/json') && body.length > 0) {
-      try {
-        rec.json = JSON.parse(body.toString('utf8'));
-      } catch {
-        rec.json = undefined;
-      }
-    }
+    else if (ct.startsWith('application/json') && body.length > 0) rec.json = parseJson(body);
     requests.push(rec);
 
     const path = rawUrl.split('?')[0]!;
@@ -438,7 +415,7 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
     if (denied) return send(res, denied);
     const key = rec.key!;
     const verb = req.method === 'POST' ? (segments.length === 2 ? 'create' : segments[3] === 'remix' ? 'remix' : '') : segments[3] === 'content' ? 'content' : segments.length === 3 ? 'status' : '';
-    const override = verb ? overrides[verb]?.shift() : undefined;
+    const override = verb ? controls.nextOverride(verb) : undefined;
     if (override) return send(res, override);
 
     if (verb === 'create') return send(res, handleCreate(rec, key));
@@ -478,14 +455,8 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
     return send(res, { status: 404, body: '404 page not found' });
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeServer(handle);
+  origin = server.origin;
 
   const verbOf = (r: RecordedRequest): string => {
     const seg = r.rawUrl.split('?')[0]!.split('/').filter(Boolean);
@@ -502,18 +473,10 @@ export async function startFakeGptge(options: GptgeFakeOptions = {}): Promise<Fa
     jobs,
     video,
     videoSha256: createHash('sha256').update(video).digest('hex'),
-    failNext(verb, response, times = 1) {
-      for (let i = 0; i < times; i++) overrides[verb]!.push(response);
-    },
-    revokeKey(key) {
-      revoked.add(key);
-    },
+    ...controls.knobs,
     requestsOf(verb) {
       return requests.filter((r) => verbOf(r) === verb);
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { sendBytes } from './fake-cdn.js';
+import { parseJson, readBody, startFakeServer } from './fake-http.js';
 
 /**
  * A fake OpenAI-shaped `/v1/videos` upstream: a real node:http server on
@@ -151,9 +151,14 @@ export interface OpenAIShapedFake {
 
 const FIXTURES = new URL('../fixtures/providers/', import.meta.url);
 
-/** The `body` of a recorded fixture, test/fixtures/providers/<family>/<name>.json. */
+/** A recorded fixture file, test/fixtures/providers/<family>/<name>.json (source, status, body, …). */
+export function fixtureFile<T = { status: number; body: unknown }>(family: string, name: string): T {
+  return JSON.parse(readFileSync(new URL(`${family}/${name}.json`, FIXTURES), 'utf8')) as T;
+}
+
+/** The `body` of a recorded fixture. */
 export function fixtureBody<T = unknown>(family: string, name: string): T {
-  return (JSON.parse(readFileSync(new URL(`${family}/${name}.json`, FIXTURES), 'utf8')) as { body: T }).body;
+  return fixtureFile<{ body: T }>(family, name).body;
 }
 
 const CONTENT_TYPES: Record<FakeVariant, string> = { video: 'video/mp4', thumbnail: 'image/webp', spritesheet: 'image/jpeg' };
@@ -178,12 +183,6 @@ export function defaultSteps(job: { prompt: string }): FakeStep[] {
 export function pngSize(data: Buffer): { width: number; height: number } | undefined {
   if (data.length < 24 || data.readUInt32BE(0) !== 0x89504e47 || data.toString('ascii', 12, 16) !== 'IHDR') return undefined;
   return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function parseMultipart(body: Buffer, contentType: string): Promise<RecordedPart[]> {
@@ -319,28 +318,22 @@ export async function startOpenAIShapedFake(dialect: OpenAIShapedDialect, option
     sendBytes(res, req.headers.range, bytes(job.id, variant), { 'content-type': CONTENT_TYPES[variant] });
   };
 
-  const server = createServer((req, res) => {
-    void (async () => {
+  const server = await startFakeServer(
+    async (req, res) => {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://fake');
       const rec: RecordedRequest = { method: req.method ?? 'GET', rawUrl: req.url ?? '/', path: url.pathname, query: url.searchParams, headers: req.headers, body };
       const ct = String(req.headers['content-type'] ?? '');
       if (ct.startsWith('multipart/form-data')) rec.parts = await parseMultipart(body, ct).catch(() => []);
-      else if (ct.includes('json') && body.length > 0) {
-        try {
-          rec.json = JSON.parse(body.toString('utf8'));
-        } catch {
-          rec.json = undefined;
-        }
-      }
+      else if (ct.includes('json') && body.length > 0) rec.json = parseJson(body);
       requests.push(rec);
       await handle(req, res, rec);
-    })().catch((e: unknown) => {
+    },
+    (res, e) => {
       if (!res.headersSent) sendJson(res, 500, { error: { message: String(e), type: 'server_error', param: null, code: null } });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+  );
+  const origin = server.origin;
 
   return {
     url: `${origin}${dialect.prefix}`,
@@ -358,11 +351,7 @@ export async function startOpenAIShapedFake(dialect: OpenAIShapedDialect, option
       rejected.set(key, status);
     },
     requestsFor: (jobId) => requests.filter((r) => r.jobId === jobId),
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: server.close,
   };
 }
 

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
-import { APIError, BadRequestError, InternalServerError, NotFoundError, RateLimitError, toFile } from 'openai';
+import { BadRequestError, InternalServerError, NotFoundError, RateLimitError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialFingerprint } from '../../src/providers/http/credential-pool.js';
 import { startFakeAimlapi, type AimlFakeOptions, type AimlJob, type FakeAimlapi } from '../fakes/aimlapi-upstream.js';
@@ -8,7 +7,8 @@ import { startFakeCdn, type FakeCdn } from '../fakes/fake-cdn.js';
 import type { VideoCreateParams, VideoSeconds, VideoSize } from 'openai/resources/videos';
 import { defaultVideo, makePng } from '../fakes/gptge-upstream.js';
 import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
-import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
+import { startReelay, type RunningReelay } from '../helpers/reelay.js';
+import { caught, download, envelopeMessage, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * aimlapi adapter end to end: the official SDK → Reelay → a fake AI/ML API
@@ -20,7 +20,6 @@ const OPENAI_STATUSES = ['queued', 'in_progress', 'completed', 'failed'];
 /** The SDK's types list only OpenAI's own values; other values are sent unchanged. */
 const secs = (s: string) => s as VideoSeconds;
 const size = (s: string) => s as VideoSize;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const MODELS = `  sora-2-pro:
     - provider: aiml
@@ -34,59 +33,20 @@ const MODELS = `  sora-2-pro:
     - provider: aiml
       model: openai/sora-2-t2v`;
 
-const provider = (id: string, url: string) => `  - id: ${id}
-    type: aimlapi
-    base_url: ${url}
-    api_keys: [${KEYS.join(', ')}]
-    timeout_ms: 2000`;
+const provider = (id: string, url: string) => providerYaml('aimlapi', id, url, KEYS);
 
-function config(providers: string, models: string): string {
-  return `
-keys:
-  - name: alice
-    key: ${TEST_KEY}
-poll:
-  stale_ms: 0
-  min_interval_ms: 0
-  # Each retrieve polls exactly once; the background poller stays out of the counts.
-  initial_ms: 600000
-  max_ms: 600000
-providers:
-${providers}
-models:
-${models}
-`;
-}
-
-interface Env {
-  fake: FakeAimlapi;
-  reelay: RunningReelay;
-  client: OpenAI;
+interface Env extends E2EEnv<FakeAimlapi> {
   clock: ManualClock;
 }
 
 async function start(options: AimlFakeOptions = {}, models = MODELS): Promise<Env> {
   const fake = await startFakeAimlapi({ keys: [...KEYS], ...options });
   const clock = manualClock();
-  const reelay = await startReelay({ yaml: config(provider('aiml', fake.url), models), clock });
-  return { fake, reelay, client: reelay.client(), clock };
+  return { ...(await startE2E(fake, reelayYaml(provider('aiml', fake.url), models), clock)), clock };
 }
 
-async function stop(env: Env | undefined) {
-  await env?.reelay.close();
-  await env?.fake.close();
-}
-
-async function untilTerminal(client: OpenAI, id: string, clock?: ManualClock) {
-  const seen: { status: string; progress: number }[] = [];
-  for (let i = 0; i < 20; i++) {
-    clock?.advance(30_000);
-    const v = await client.videos.retrieve(id);
-    seen.push({ status: v.status, progress: v.progress });
-    if (v.status === 'completed' || v.status === 'failed') return { video: v, seen };
-  }
-  throw new Error(`video ${id} never finished`);
-}
+/** Progress is estimated from elapsed time: the clock moves 30 s before each retrieve. */
+const tick = (clock: ManualClock) => () => clock.advance(30_000);
 
 const lastJob = (fake: FakeAimlapi): AimlJob => [...fake.jobs.values()].at(-1)!;
 const jobByPrompt = (fake: FakeAimlapi, prompt: string): AimlJob => {
@@ -97,28 +57,12 @@ const jobByPrompt = (fake: FakeAimlapi, prompt: string): AimlJob => {
 const statusCallsFor = (fake: FakeAimlapi, job: AimlJob) =>
   fake.requestsOf('status').filter((r) => new URL(r.rawUrl, 'http://x').searchParams.get('generation_id') === job.id);
 
-async function caught(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
-const envelopeMessage = (err: APIError) => (err.error as { message?: string } | undefined)?.message;
-
-async function download(client: OpenAI, id: string) {
-  const res = await client.videos.downloadContent(id);
-  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
-}
-
 describe('aimlapi: /v2/video/generations', () => {
   let env: Env;
   beforeAll(async () => {
     env = await start();
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('text to video: JSON body with duration/aspect_ratio/resolution, estimated progress, bytes identical, usage kept', async () => {
     const { client, fake, clock, reelay } = env;
@@ -131,10 +75,10 @@ describe('aimlapi: /v2/video/generations', () => {
     const job = lastJob(fake);
     expect(create.key).toBe(job.key);
 
-    const { video, seen } = await untilTerminal(client, created.id, clock);
+    const { video, history } = await untilTerminal(client, created.id, tick(clock));
     expect(video).toMatchObject({ status: 'completed', progress: 100, error: null });
-    for (const s of seen) expect(OPENAI_STATUSES).toContain(s.status);
-    const running = seen.filter((s) => s.status === 'in_progress').map((s) => s.progress);
+    for (const v of history) expect(OPENAI_STATUSES).toContain(v.status);
+    const running = history.filter((v) => v.status === 'in_progress').map((v) => v.progress);
     expect(running.length).toBe(2);
     expect(running[0]).toBeGreaterThan(0);
     expect(running[1]).toBeGreaterThan(running[0]!);
@@ -168,7 +112,7 @@ describe('aimlapi: /v2/video/generations', () => {
     const job = jobByPrompt(env.fake, 'animate the still');
     expect(job.body).toMatchObject({ model: 'openai/sora-2-i2v', duration: 4, aspect_ratio: '9:16', resolution: '720p' });
     expect(job.body.image_url).toBe(`data:image/png;base64,${png.toString('base64')}`);
-    expect((await untilTerminal(env.client, created.id, env.clock)).video.status).toBe('completed');
+    expect((await untilTerminal(env.client, created.id, tick(env.clock))).video.status).toBe('completed');
   });
 
   it("image to video by URL: the client's URL is passed on", async () => {
@@ -205,7 +149,7 @@ describe('aimlapi: /v2/video/generations', () => {
 
   it('ends a moderated job failed with an OpenAI-shaped error', async () => {
     const created = await env.client.videos.create({ model: 'sora-2', prompt: 'bad idea #fail' });
-    const { video } = await untilTerminal(env.client, created.id, env.clock);
+    const { video } = await untilTerminal(env.client, created.id, tick(env.clock));
     expect(video.status).toBe('failed');
     expect(video.error).toEqual({ code: 'moderation_blocked', message: "The prompt was rejected by the provider's safety filter." });
   });
@@ -237,8 +181,8 @@ describe('aimlapi: /v2/video/generations', () => {
     const jobA = jobByPrompt(env.fake, 'pin A');
     const jobB = jobByPrompt(env.fake, 'pin B');
     expect(new Set([jobA.key, jobB.key])).toEqual(new Set(KEYS));
-    await untilTerminal(env.client, a.id, env.clock);
-    await untilTerminal(env.client, b.id, env.clock);
+    await untilTerminal(env.client, a.id, tick(env.clock));
+    await untilTerminal(env.client, b.id, tick(env.clock));
     for (const job of [jobA, jobB]) {
       const calls = statusCallsFor(env.fake, job);
       expect(calls.length).toBeGreaterThanOrEqual(3);
@@ -248,7 +192,7 @@ describe('aimlapi: /v2/video/generations', () => {
 
   it('has no remix, no thumbnail, and deletes from Reelay only', async () => {
     const created = await env.client.videos.create({ model: 'sora-2', prompt: 'short lived' });
-    await untilTerminal(env.client, created.id, env.clock);
+    await untilTerminal(env.client, created.id, tick(env.clock));
     const remix = await caught(env.client.videos.remix(created.id, { prompt: 'again' }));
     expect(remix).toBeInstanceOf(BadRequestError);
     const thumb = await caught(env.client.videos.downloadContent(created.id, { variant: 'thumbnail' }));
@@ -281,14 +225,14 @@ describe('aimlapi: video.url on a CDN', () => {
     });
   });
   afterAll(async () => {
-    await stop(env);
+    await stopE2E(env);
     await cdn.close();
   });
 
   it('downloads from the foreign host without credentials, bytes identical', async () => {
     const created = await env.client.videos.create({ model: 'sora-2-pro', prompt: 'cdn please', seconds: '4', size: '1024x1792' });
     expect(jobByPrompt(env.fake, 'cdn please').body).toMatchObject({ aspect_ratio: '9:16', resolution: '1080p' });
-    await untilTerminal(env.client, created.id, env.clock);
+    await untilTerminal(env.client, created.id, tick(env.clock));
     const { bytes } = await download(env.client, created.id);
     expect(sha(bytes)).toBe(env.fake.videoSha256);
     expect(cdn.requests).toHaveLength(1);
@@ -297,7 +241,7 @@ describe('aimlapi: video.url on a CDN', () => {
 
   it('answers 404 when the CDN no longer has the file and a fresh poll names no other URL', async () => {
     const created = await env.client.videos.create({ model: 'sora-2', prompt: 'gone #expired' });
-    await untilTerminal(env.client, created.id, env.clock);
+    await untilTerminal(env.client, created.id, tick(env.clock));
     const polls = env.fake.requestsOf('status').length;
     const err = await caught(env.client.videos.downloadContent(created.id));
     expect(err).toBeInstanceOf(NotFoundError);
@@ -316,7 +260,7 @@ describe('aimlapi: key pool and failures', () => {
     a = await startFakeAimlapi({ keys: [...KEYS] });
     b = await startFakeAimlapi({ keys: [...KEYS], createStatus: 200 });
     reelay = await startReelay({
-      yaml: config(
+      yaml: reelayYaml(
         [provider('aiml', a.url), provider('backup', b.url)].join('\n'),
         `  sora-2:
     - provider: aiml

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type OpenAI from 'openai';
-import { APIError, BadRequestError, InternalServerError, NotFoundError, RateLimitError, toFile } from 'openai';
+import { BadRequestError, InternalServerError, NotFoundError, RateLimitError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialFingerprint } from '../../src/providers/http/credential-pool.js';
 import { startFakeCdn, type FakeCdn } from '../fakes/fake-cdn.js';
 import type { VideoCreateParams, VideoSeconds } from 'openai/resources/videos';
 import { defaultVideo, makePng, startFakeGptge, type FakeGptge, type FakeJob, type GptgeFakeOptions } from '../fakes/gptge-upstream.js';
 import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
+import { caught, download, envelopeMessage, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * gptge adapter end to end: the official SDK → Reelay → a fake new-api reseller
@@ -20,99 +19,25 @@ const STORYBOARD = 'Shot 1:\nduration: 7.5sec\nScene: plane takes off\n\nShot 2:
 
 /** The SDK's types list only OpenAI's own values; resellers take others, which the SDK sends unchanged. */
 const secs = (s: string) => s as VideoSeconds;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const png720x1280 = () => readFile(new URL('../fixtures/images/ref-720x1280.png', import.meta.url));
 
-function config(providers: string, models: string): string {
-  return `
-keys:
-  - name: alice
-    key: ${TEST_KEY}
-poll:
-  stale_ms: 0
-  min_interval_ms: 0
-  # Each retrieve polls exactly once; the background poller stays out of the counts.
-  initial_ms: 600000
-  max_ms: 600000
-providers:
-${providers}
-models:
-${models}
-`;
-}
+const provider = (id: string, url: string, extra = '') => providerYaml('gptge', id, url, KEYS, { extra });
 
-const provider = (id: string, url: string, extra = '') => `  - id: ${id}
-    type: gptge
-    base_url: ${url}
-    api_keys: [${KEYS.join(', ')}]
-    timeout_ms: 2000
-${extra}`;
-
-interface Env {
-  fake: FakeGptge;
-  reelay: RunningReelay;
-  client: OpenAI;
-}
+type Env = E2EEnv<FakeGptge>;
 
 async function start(fakeOptions: GptgeFakeOptions, models: string, extra = ''): Promise<Env> {
   const fake = await startFakeGptge({ keys: [...KEYS], ...fakeOptions });
-  const reelay = await startReelay({ yaml: config(provider('up', fake.url, extra), models) });
-  return { fake, reelay, client: reelay.client() };
+  return startE2E(fake, reelayYaml(provider('up', fake.url, extra), models));
 }
-
-async function stop(env: Env | undefined) {
-  await env?.reelay.close();
-  await env?.fake.close();
-}
-
-/** Retrieves until terminal (each retrieve polls the fake once, which advances it); bounded. */
-async function untilTerminal(client: OpenAI, id: string) {
-  const seen: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const v = await client.videos.retrieve(id);
-    seen.push(v.status);
-    if (v.status === 'completed' || v.status === 'failed') return { video: v, seen };
-  }
-  throw new Error(`video ${id} never finished; saw ${seen.join(', ')}`);
-}
-
-const jobByPrompt = (fake: FakeGptge, prompt: string): FakeJob => {
-  const job = [...fake.jobs.values()].find((j) => j.prompt === prompt);
-  if (!job) throw new Error(`no upstream job for prompt ${JSON.stringify(prompt)}`);
-  return job;
-};
 
 /** Requests that concern one upstream job (its id percent-encoded in the path). */
 const requestsFor = (fake: FakeGptge, job: FakeJob) => fake.requests.filter((r) => r.rawUrl.includes(`/${encodeURIComponent(job.id)}`));
-
-async function download(client: OpenAI, id: string, headers?: Record<string, string>) {
-  const res = await client.videos.downloadContent(id, undefined, headers ? { headers } : undefined);
-  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
-}
-
-/** The message of the error envelope Reelay answered with (the SDK prefixes err.message with the status). */
-const envelopeMessage = (err: APIError) => (err.error as { message?: string } | undefined)?.message;
-
-async function caught(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function expectNoKeys(text: string) {
-  for (const key of KEYS) expect(text).not.toContain(key);
-}
 
 describe('gptge: gpt.ge (new-api v2, task_ ids)', () => {
   let env: Env;
   beforeAll(async () => {
     env = await start({ mode: 'v2' }, '  sora-2:\n    - provider: up\n  sora-2-pro:\n    - provider: up');
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('text to video: multipart upstream, OpenAI statuses only, bytes identical to the fake', async () => {
     const { client, fake } = env;
@@ -293,7 +218,7 @@ describe('gptge: gpt.ge (new-api v2, task_ ids)', () => {
 
   it('never lets a provider key into a log line', () => {
     expect(env.reelay.logs.length).toBeGreaterThan(0);
-    expectNoKeys(env.reelay.logs.join('\n'));
+    expectNoKeys(KEYS, env.reelay.logs.join('\n'));
   });
 });
 
@@ -325,7 +250,7 @@ describe('gptge: the storyboard reseller (seed 002)', () => {
     );
   });
   afterAll(async () => {
-    await stop(env);
+    await stopE2E(env);
     await cdn.close();
   });
 
@@ -421,7 +346,7 @@ describe('gptge: the storyboard reseller (seed 002)', () => {
   });
 
   it('never lets a provider key into a log line or reach the CDN', () => {
-    expectNoKeys(env.reelay.logs.join('\n'));
+    expectNoKeys(KEYS, env.reelay.logs.join('\n'));
     for (const r of cdn.requests) expect(r.headers.authorization).toBeUndefined();
   });
 });
@@ -437,8 +362,8 @@ describe('gptge: /content answering JSON with a URL', () => {
     local = await start({ content: 'json' }, '  sora-2:\n    - provider: up'); // URL on the reseller's own origin
   });
   afterAll(async () => {
-    await stop(foreign);
-    await stop(local);
+    await stopE2E(foreign);
+    await stopE2E(local);
     await cdn.close();
   });
 
@@ -467,7 +392,7 @@ describe('gptge: url / metadata.url on the finished job', () => {
   beforeAll(async () => {
     env = await start({ urlField: 'metadata.url', mode: 'v1' }, '  sora-2:\n    - provider: up');
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('downloads metadata.url directly (same origin: with the creating key), not via /content', async () => {
     const created = await env.client.videos.create({ prompt: 'kling via new-api' });
@@ -485,7 +410,7 @@ describe('gptge: encoding json', () => {
   beforeAll(async () => {
     env = await start({ mode: 'v1', words: { queued: 'pending' } }, '  sora-2:\n    - provider: up', '    encoding: json\n');
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('sends JSON with string seconds when there is no file, and reads pending as queued', async () => {
     const created = await env.client.videos.create({ prompt: 'json body', seconds: '8', size: '1280x720' });
@@ -512,7 +437,7 @@ describe('gptge: key pool', () => {
   beforeAll(async () => {
     env = await start({}, '  sora-2:\n    - provider: up');
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('disables a key answered with 401, shows it in /readyz and carries on with the other', async () => {
     const { fake, client, reelay } = env;
@@ -539,11 +464,11 @@ describe('gptge: key pool', () => {
     const err = await caught(client.videos.create({ prompt: 'last key refused' }));
     expect(err).toBeInstanceOf(InternalServerError);
     expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
-    expectNoKeys(JSON.stringify(err.error));
-    expectNoKeys(err.message);
+    expectNoKeys(KEYS, JSON.stringify(err.error));
+    expectNoKeys(KEYS, err.message);
     const next = await caught(client.videos.create({ prompt: 'nothing left' }));
     expect(next).toMatchObject({ status: 502, code: 'no_upstream_credentials' });
-    expectNoKeys(reelay.logs.join('\n'));
+    expectNoKeys(KEYS, reelay.logs.join('\n'));
   });
 });
 
@@ -552,7 +477,7 @@ describe('gptge: 429 from new-api', () => {
   beforeAll(async () => {
     env = await start({}, '  sora-2:\n    - provider: up');
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('answers 429 with retry-after when every key is saturated', async () => {
     const err = await caught(env.client.videos.create({ prompt: 'busy #upstream-429' }));
@@ -573,7 +498,7 @@ describe('gptge: failover across targets', () => {
     a = await startFakeGptge({ keys: [...KEYS] });
     b = await startFakeGptge({ keys: [...KEYS], mode: 'storyboard' });
     reelay = await startReelay({
-      yaml: config(
+      yaml: reelayYaml(
         [provider('dead', 'http://127.0.0.1:9/v1'), provider('a', a.url), provider('b', b.url)].join('\n'),
         `  sora-2:
     - provider: a

@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type OpenAI from 'openai';
 import { BadRequestError, InternalServerError, NotFoundError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialFingerprint } from '../../src/providers/http/credential-pool.js';
 import { startFakeCdn } from '../fakes/fake-cdn.js';
 import { startFakeMintlify, type MintlifyFakeOptions } from '../fakes/mintlify-upstream.js';
-import { fixtureBody, type FakeJob, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
-import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
+import { fixtureBody, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
+import { caught, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * The `mintlify` (apigo-style, seed 003) adapter end to end: the official SDK →
@@ -16,70 +13,14 @@ import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js'
 
 const KEYS = ['sk-apigo-upstream-key-aaaa1111', 'sk-apigo-upstream-key-bbbb2222'] as const;
 const OPENAI_STATUSES = new Set(['queued', 'in_progress', 'completed', 'failed']);
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const png720x1280 = () => readFile(new URL('../fixtures/images/ref-720x1280.png', import.meta.url));
 
-const yaml = (url: string) => `
-keys:
-  - name: alice
-    key: ${TEST_KEY}
-poll:
-  stale_ms: 0
-  min_interval_ms: 0
-  # Keep the background poller out of the way: each retrieve is then exactly one upstream poll.
-  initial_ms: 600000
-  max_ms: 600000
-providers:
-  - id: apigo
-    type: mintlify
-    base_url: ${url}
-    api_keys: [${KEYS.join(', ')}]
-    timeout_ms: 2000
-models:
-  sora-2:
-    - provider: apigo
-`;
+const yaml = (url: string) => reelayYaml(providerYaml('mintlify', 'apigo', url, KEYS), '  sora-2:\n    - provider: apigo');
 
-interface Env {
-  fake: OpenAIShapedFake;
-  reelay: RunningReelay;
-  client: OpenAI;
-}
+type Env = E2EEnv<OpenAIShapedFake>;
 
 async function start(options: MintlifyFakeOptions = {}): Promise<Env> {
   const fake = await startFakeMintlify({ keys: [...KEYS], ...options });
-  const reelay = await startReelay({ yaml: yaml(fake.url) });
-  return { fake, reelay, client: reelay.client() };
-}
-
-async function stop(env: Env | undefined) {
-  await env?.reelay.close();
-  await env?.fake.close();
-}
-
-const jobByPrompt = (fake: OpenAIShapedFake, prompt: string): FakeJob => {
-  const job = [...fake.jobs.values()].find((j) => j.prompt === prompt);
-  if (!job) throw new Error(`no upstream job for prompt ${prompt}`);
-  return job;
-};
-
-async function pollToEnd(client: OpenAI, id: string): Promise<{ video: OpenAI.Videos.Video; seen: string[] }> {
-  const seen: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const video = await client.videos.retrieve(id);
-    seen.push(video.status);
-    if (video.status === 'completed' || video.status === 'failed') return { video, seen };
-  }
-  throw new Error(`video ${id} did not finish; saw ${seen.join(',')}`);
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { status?: number; code?: string; param?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
+  return startE2E(fake, yaml(fake.url));
 }
 
 const creates = (fake: OpenAIShapedFake) => fake.requests.filter((r) => r.verb === 'create');
@@ -89,7 +30,7 @@ describe('mintlify adapter', () => {
   beforeAll(async () => {
     env = await start();
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('creates from text as multipart with model, seconds and size always sent', async () => {
     const video = await env.client.videos.create({ prompt: '一只可爱的小猫在花园里玩耍' });
@@ -107,7 +48,7 @@ describe('mintlify adapter', () => {
   it('polls to completed showing only OpenAI statuses, then serves identical bytes', async () => {
     const created = await env.client.videos.create({ prompt: 'a kitten chases a butterfly', seconds: '8', size: '1280x720' });
     const job = jobByPrompt(env.fake, 'a kitten chases a butterfly');
-    const { video, seen } = await pollToEnd(env.client, created.id);
+    const { video, seen } = await untilTerminal(env.client, created.id);
     expect(seen.every((s) => OPENAI_STATUSES.has(s))).toBe(true);
     expect(seen).toEqual(['in_progress', 'completed']);
     expect(video).toMatchObject({ status: 'completed', progress: 100, seconds: '8', size: '1280x720', completed_at: job.createdAt + 100, expires_at: job.createdAt + 100 + 86300 });
@@ -117,16 +58,13 @@ describe('mintlify adapter', () => {
   });
 
   it('reports pending as queued on retrieve', async () => {
-    const fake = await startFakeMintlify({ keys: [...KEYS], steps: () => [{ status: 'queued' }, { status: 'queued' }, { status: 'completed' }] });
-    const reelay = await startReelay({ yaml: yaml(fake.url) });
+    const env = await start({ steps: () => [{ status: 'queued' }, { status: 'queued' }, { status: 'completed' }] });
     try {
-      const client = reelay.client();
-      const created = await client.videos.create({ prompt: 'slow start' });
-      expect((await client.videos.retrieve(created.id)).status).toBe('queued');
-      expect(fake.requests.filter((r) => r.verb === 'status')).toHaveLength(1);
+      const created = await env.client.videos.create({ prompt: 'slow start' });
+      expect((await env.client.videos.retrieve(created.id)).status).toBe('queued');
+      expect(env.fake.requests.filter((r) => r.verb === 'status')).toHaveLength(1);
     } finally {
-      await reelay.close();
-      await fake.close();
+      await stopE2E(env);
     }
   });
 
@@ -144,7 +82,7 @@ describe('mintlify adapter', () => {
 
   it('refuses an http(s) reference URL with a 400 on input_reference, sending nothing upstream', async () => {
     const before = creates(env.fake).length;
-    const err = await rejection(env.client.videos.create({ prompt: 'from a url', input_reference: { image_url: 'https://images.example/cat.png' } }));
+    const err = await caught(env.client.videos.create({ prompt: 'from a url', input_reference: { image_url: 'https://images.example/cat.png' } }));
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err).toMatchObject({ param: 'input_reference', code: 'unsupported_value' });
     expect(creates(env.fake)).toHaveLength(before);
@@ -152,19 +90,19 @@ describe('mintlify adapter', () => {
 
   it('ends a failed job failed with the provider’s code and message', async () => {
     const created = await env.client.videos.create({ prompt: 'a #fail prompt' });
-    const { video } = await pollToEnd(env.client, created.id);
+    const { video } = await untilTerminal(env.client, created.id);
     expect(video.status).toBe('failed');
     expect(video.error).toEqual({ code: 'content_policy_violation', message: 'Prompt was rejected by the safety system.' });
-    expect(await rejection(env.client.videos.downloadContent(created.id))).toBeInstanceOf(NotFoundError);
+    expect(await caught(env.client.videos.downloadContent(created.id))).toBeInstanceOf(NotFoundError);
   });
 
   it('refuses sizes and seconds it does not offer before calling upstream, naming what it supports', async () => {
     const before = creates(env.fake).length;
-    const size = await rejection(env.client.videos.create({ prompt: 'too big', size: '1792x1024' }));
+    const size = await caught(env.client.videos.create({ prompt: 'too big', size: '1792x1024' }));
     expect(size).toBeInstanceOf(BadRequestError);
     expect(size).toMatchObject({ param: 'size' });
     expect(size.message).toContain("'720x1280', '1280x720'");
-    const seconds = await rejection(env.client.videos.create({ prompt: 'odd', seconds: '5' as '4' }));
+    const seconds = await caught(env.client.videos.create({ prompt: 'odd', seconds: '5' as '4' }));
     expect(seconds).toMatchObject({ status: 400, param: 'seconds' });
     expect(seconds.message).toContain("'4', '8', '12'");
     expect(creates(env.fake)).toHaveLength(before);
@@ -173,7 +111,7 @@ describe('mintlify adapter', () => {
   it.each(['error-invalid-size', 'error-invalid-seconds', 'error-enveloped'])('relays the %s body {code,message,type} as BadRequestError', async (name) => {
     const body = fixtureBody<{ code?: string; message?: string; error?: { code: string; message: string } }>('mintlify', name);
     env.fake.failNext('create', { status: 400, body });
-    const err = await rejection(env.client.videos.create({ prompt: `upstream says no (${name})` }));
+    const err = await caught(env.client.videos.create({ prompt: `upstream says no (${name})` }));
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err.message).toBe(`400 ${body.message ?? body.error!.message}`);
     expect(err.code).toBe(body.code ?? body.error!.code);
@@ -181,12 +119,12 @@ describe('mintlify adapter', () => {
 
   it('declares no thumbnail, remix or upstream delete: one clear 400 from Reelay, nothing upstream', async () => {
     const created = await env.client.videos.create({ prompt: 'capabilities' });
-    await pollToEnd(env.client, created.id);
+    await untilTerminal(env.client, created.id);
     const job = jobByPrompt(env.fake, 'capabilities');
-    const thumb = await rejection(env.client.videos.downloadContent(created.id, { variant: 'thumbnail' }));
+    const thumb = await caught(env.client.videos.downloadContent(created.id, { variant: 'thumbnail' }));
     expect(thumb).toBeInstanceOf(BadRequestError);
     expect(thumb).toMatchObject({ param: 'variant', code: 'unsupported_variant' });
-    const remix = await rejection(env.client.videos.remix(created.id, { prompt: 'again' }));
+    const remix = await caught(env.client.videos.remix(created.id, { prompt: 'again' }));
     expect(remix).toBeInstanceOf(BadRequestError);
     expect(remix).toMatchObject({ code: 'unsupported_operation' });
     expect(await env.client.videos.delete(created.id)).toEqual({ id: created.id, object: 'video.deleted', deleted: true });
@@ -199,7 +137,7 @@ describe('mintlify adapter', () => {
     const ids = [];
     for (const p of prompts) ids.push((await env.client.videos.create({ prompt: p })).id);
     for (const id of ids) {
-      await pollToEnd(env.client, id);
+      await untilTerminal(env.client, id);
       await (await env.client.videos.downloadContent(id)).arrayBuffer();
     }
     const used = new Set<string>();
@@ -210,7 +148,7 @@ describe('mintlify adapter', () => {
     }
     expect(used).toEqual(new Set(KEYS));
     const texts = [...env.reelay.logs, JSON.stringify(await env.client.videos.list({ limit: 100 })), await (await fetch(`${env.reelay.origin}/readyz`)).text()];
-    for (const t of texts) for (const k of KEYS) expect(t).not.toContain(k);
+    expectNoKeys(KEYS, ...texts);
   });
 });
 
@@ -227,11 +165,11 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
         { fingerprint: credentialFingerprint('apigo', KEYS[1]), state: 'active' },
       ]);
       env.fake.rejectKey(KEYS[1]);
-      const err = await rejection(env.client.videos.create({ prompt: 'nobody left' }));
+      const err = await caught(env.client.videos.create({ prompt: 'nobody left' }));
       expect(err).toBeInstanceOf(InternalServerError);
       expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 
@@ -240,10 +178,10 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
     try {
       env.fake.rejectKey(KEYS[0]);
       env.fake.rejectKey(KEYS[1]);
-      const err = await rejection(env.client.videos.create({ prompt: 'enveloped 401' }));
+      const err = await caught(env.client.videos.create({ prompt: 'enveloped 401' }));
       expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 
@@ -256,7 +194,7 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
     });
     try {
       const created = await env.client.videos.create({ prompt: 'colon and cdn' });
-      await pollToEnd(env.client, created.id);
+      await untilTerminal(env.client, created.id);
       const job = jobByPrompt(env.fake, 'colon and cdn');
       expect(job.id).toBe('video_apigo:1');
       const res = await env.client.videos.downloadContent(created.id);
@@ -265,7 +203,7 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
       expect(cdn.requests).toHaveLength(1);
       expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
     } finally {
-      await stop(env);
+      await stopE2E(env);
       await cdn.close();
     }
   });

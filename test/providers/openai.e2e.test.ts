@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type OpenAI from 'openai';
 import { BadRequestError, InternalServerError, NotFoundError, RateLimitError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialFingerprint } from '../../src/providers/http/credential-pool.js';
 import { startFakeCdn, type FakeCdn } from '../fakes/fake-cdn.js';
-import { fixtureBody, startFakeOpenAI, type FakeJob, type FakeOptions, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
-import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
+import { fixtureBody, startFakeOpenAI, type FakeOptions, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
+import { startReelay } from '../helpers/reelay.js';
+import { caught, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * The `openai` adapter end to end: the official SDK → Reelay → a fake of
@@ -17,84 +16,18 @@ const KEYS = ['sk-upstream-openai-key-1111aaaa', 'sk-upstream-openai-key-2222bbb
 const OPENAI_STATUSES = new Set(['queued', 'in_progress', 'completed', 'failed']);
 const STORYBOARD = 'Shot 1:\nduration: 4sec\nScene: a lighthouse at dawn\n\nShot 2:\nduration: 4sec\nScene: waves crash';
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const png720x1280 = () => readFile(new URL('../fixtures/images/ref-720x1280.png', import.meta.url));
+const yaml = (providers: string, models = '  sora-2:\n    - provider: up') => reelayYaml(providers, models);
+const openaiProvider = (id: string, url: string, keys: readonly string[] = KEYS, timeoutMs = 2000) => providerYaml('openai', id, url, keys, { timeoutMs });
 
-function yaml(providers: string, models = '  sora-2:\n    - provider: up') {
-  return `
-keys:
-  - name: alice
-    key: ${TEST_KEY}
-poll:
-  stale_ms: 0
-  min_interval_ms: 0
-  # Keep the background poller out of the way: each retrieve is then exactly one upstream poll.
-  initial_ms: 600000
-  max_ms: 600000
-providers:
-${providers}
-models:
-${models}
-`;
-}
-
-const openaiProvider = (id: string, url: string, keys: readonly string[] = KEYS, timeoutMs = 2000) => `  - id: ${id}
-    type: openai
-    base_url: ${url}
-    api_keys: [${keys.join(', ')}]
-    timeout_ms: ${timeoutMs}
-`;
-
-interface Env {
-  fake: OpenAIShapedFake;
-  reelay: RunningReelay;
-  client: OpenAI;
-}
+type Env = E2EEnv<OpenAIShapedFake>;
 
 async function start(options: FakeOptions = {}): Promise<Env> {
   const fake = await startFakeOpenAI({ keys: [...KEYS], ...options });
-  const reelay = await startReelay({ yaml: yaml(openaiProvider('up', fake.url)) });
-  return { fake, reelay, client: reelay.client() };
-}
-
-async function stop(env: Env | undefined) {
-  await env?.reelay.close();
-  await env?.fake.close();
-}
-
-const jobByPrompt = (fake: OpenAIShapedFake, prompt: string): FakeJob => {
-  const job = [...fake.jobs.values()].find((j) => j.prompt === prompt);
-  if (!job) throw new Error(`no upstream job for prompt ${prompt}`);
-  return job;
-};
-
-/** Retrieves until terminal (each retrieve is one upstream poll: stale_ms 0); returns every status seen. */
-async function pollToEnd(client: OpenAI, id: string): Promise<{ video: OpenAI.Videos.Video; seen: string[] }> {
-  const seen: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const video = await client.videos.retrieve(id);
-    seen.push(video.status);
-    if (video.status === 'completed' || video.status === 'failed') return { video, seen };
-  }
-  throw new Error(`video ${id} did not finish; saw ${seen.join(',')}`);
+  return startE2E(fake, yaml(openaiProvider('up', fake.url)));
 }
 
 async function bytesOf(res: Response): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { status?: number; code?: string; param?: string; headers?: Headers }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** No provider key anywhere a client or an operator can read it. */
-function expectNoKeys(...texts: string[]) {
-  for (const text of texts) for (const key of KEYS) expect(text).not.toContain(key);
 }
 
 describe('openai adapter: main flow', () => {
@@ -102,7 +35,7 @@ describe('openai adapter: main flow', () => {
   beforeAll(async () => {
     env = await start();
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('creates from text with the multipart body the SDK sends, storyboard prompt byte for byte', async () => {
     const video = await env.client.videos.create({ model: 'sora-2', prompt: STORYBOARD, seconds: '8', size: '1280x720' });
@@ -124,7 +57,7 @@ describe('openai adapter: main flow', () => {
 
   it('polls to completed showing only OpenAI statuses, then serves byte-identical content for every variant', async () => {
     const created = await env.client.videos.create({ prompt: 'a red fox in snow' });
-    const { video, seen } = await pollToEnd(env.client, created.id);
+    const { video, seen } = await untilTerminal(env.client, created.id);
     expect(seen.every((s) => OPENAI_STATUSES.has(s))).toBe(true);
     expect(seen).toContain('in_progress');
     expect(video).toMatchObject({ id: created.id, status: 'completed', progress: 100, error: null });
@@ -146,7 +79,7 @@ describe('openai adapter: main flow', () => {
 
   it('passes Range through and answers 206 with the upstream Content-Range', async () => {
     const created = await env.client.videos.create({ prompt: 'a range request' });
-    await pollToEnd(env.client, created.id);
+    await untilTerminal(env.client, created.id);
     const job = jobByPrompt(env.fake, 'a range request');
     const res = await env.client.videos.downloadContent(created.id, {}, { headers: { Range: 'bytes=1000-1999' } });
     expect(res.status).toBe(206);
@@ -173,18 +106,18 @@ describe('openai adapter: main flow', () => {
 
   it('relays a reference image whose size differs from `size` as a 400 with OpenAI’s message', async () => {
     const png = await png720x1280();
-    const err = await rejection(env.client.videos.create({ prompt: 'mismatch', size: '1280x720', input_reference: await toFile(png, 'ref.png', { type: 'image/png' }) }));
+    const err = await caught(env.client.videos.create({ prompt: 'mismatch', size: '1280x720', input_reference: await toFile(png, 'ref.png', { type: 'image/png' }) }));
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err.message).toContain('Inpaint image must match the requested width and height');
   });
 
   it('ends a failed job failed, with the upstream error object', async () => {
     const created = await env.client.videos.create({ prompt: 'please #fail this' });
-    const { video, seen } = await pollToEnd(env.client, created.id);
+    const { video, seen } = await untilTerminal(env.client, created.id);
     expect(seen.every((s) => OPENAI_STATUSES.has(s))).toBe(true);
     expect(video.status).toBe('failed');
     expect(video.error).toEqual(fixtureBody<{ error: unknown }>('openai', 'status-failed-moderation').error);
-    const err = await rejection(env.client.videos.downloadContent(created.id));
+    const err = await caught(env.client.videos.downloadContent(created.id));
     expect(err).toBeInstanceOf(NotFoundError);
   });
 
@@ -198,7 +131,7 @@ describe('openai adapter: main flow', () => {
       ? await startReelay({ yaml: yaml(openaiProvider('up', env.fake.url), `  sora-2:\n    - provider: up\n      model: ${upstreamModel}`) })
       : env.reelay;
     try {
-      const err = await rejection(reelay.client().videos.create({ prompt: `bad ${param}`, ...extra } as OpenAI.Videos.VideoCreateParams));
+      const err = await caught(reelay.client().videos.create({ prompt: `bad ${param}`, ...extra } as OpenAI.Videos.VideoCreateParams));
       expect(err).toBeInstanceOf(BadRequestError);
       expect(err.message).toBe(`400 ${message}`);
       expect(err.param).toBe(param);
@@ -210,7 +143,7 @@ describe('openai adapter: main flow', () => {
 
   it('remixes with the creating key and returns a new video remixed from the source', async () => {
     const created = await env.client.videos.create({ prompt: 'a paper boat' });
-    await pollToEnd(env.client, created.id);
+    await untilTerminal(env.client, created.id);
     const source = jobByPrompt(env.fake, 'a paper boat');
     const remixed = await env.client.videos.remix(created.id, { prompt: 'the boat in a storm' });
     expect(remixed).toMatchObject({ remixed_from_video_id: created.id, prompt: 'the boat in a storm', status: 'queued' });
@@ -221,7 +154,7 @@ describe('openai adapter: main flow', () => {
     expect(call.headers.authorization).toBe(`Bearer ${source.key}`);
     const child = jobByPrompt(env.fake, 'the boat in a storm');
     expect(child.remixedFrom).toBe(source.id);
-    const { video } = await pollToEnd(env.client, remixed.id);
+    const { video } = await untilTerminal(env.client, remixed.id);
     expect(video.status).toBe('completed');
     expect(sha(await bytesOf(await env.client.videos.downloadContent(remixed.id)))).toBe(sha(env.fake.bytes(child.id)));
   });
@@ -233,7 +166,7 @@ describe('openai adapter: main flow', () => {
     const call = env.fake.requestsFor(job.id).find((r) => r.verb === 'delete')!;
     expect(call.headers.authorization).toBe(`Bearer ${job.key}`);
     expect(env.fake.jobs.has(job.id)).toBe(false);
-    expect(await rejection(env.client.videos.retrieve(created.id))).toBeInstanceOf(NotFoundError);
+    expect(await caught(env.client.videos.retrieve(created.id))).toBeInstanceOf(NotFoundError);
   });
 
   it('pins every call for a video to the key that created it (two keys, round-robin)', async () => {
@@ -241,7 +174,7 @@ describe('openai adapter: main flow', () => {
     const videos = [];
     for (const prompt of prompts) videos.push(await env.client.videos.create({ prompt }));
     for (const v of videos) {
-      await pollToEnd(env.client, v.id);
+      await untilTerminal(env.client, v.id);
       await bytesOf(await env.client.videos.downloadContent(v.id));
     }
     const used = new Set<string>();
@@ -278,12 +211,12 @@ describe('openai adapter: main flow', () => {
     const list = await env.client.videos.list({ limit: 100 });
     bodies.push(JSON.stringify(list));
     env.fake.failNext('create', { status: 400, body: { error: { message: `Key ${KEYS[0]} is not allowed here`, type: 'invalid_request_error', param: null, code: null } } });
-    const err = await rejection(env.client.videos.create({ prompt: 'leak attempt' }));
+    const err = await caught(env.client.videos.create({ prompt: 'leak attempt' }));
     expect(err).toBeInstanceOf(BadRequestError);
     bodies.push(err.message, JSON.stringify((err as { error?: unknown }).error));
     const ready = await fetch(`${env.reelay.origin}/readyz`);
     bodies.push(await ready.text());
-    expectNoKeys(...bodies, ...env.reelay.logs);
+    expectNoKeys(KEYS, ...bodies, ...env.reelay.logs);
     expect(env.reelay.logs.length).toBeGreaterThan(10);
   });
 });
@@ -294,11 +227,11 @@ describe('openai adapter: ids with reserved characters', () => {
   beforeAll(async () => {
     env = await start({ ids: () => `sora-2:task_01k7yh/${++n}` });
   });
-  afterAll(() => stop(env));
+  afterAll(() => stopE2E(env));
 
   it('percent-encodes the upstream id in every path', async () => {
     const created = await env.client.videos.create({ prompt: 'colon id' });
-    await pollToEnd(env.client, created.id);
+    await untilTerminal(env.client, created.id);
     const job = jobByPrompt(env.fake, 'colon id');
     expect(job.id).toBe('sora-2:task_01k7yh/1');
     expect(sha(await bytesOf(await env.client.videos.downloadContent(created.id)))).toBe(sha(env.fake.bytes(job.id)));
@@ -329,9 +262,9 @@ describe('openai adapter: credentials', () => {
       ]);
       const line = env.reelay.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.msg === 'upstream credential disabled');
       expect(line).toMatchObject({ level: 50, credential: credentialFingerprint('up', KEYS[0]) });
-      expectNoKeys(...env.reelay.logs);
+      expectNoKeys(KEYS, ...env.reelay.logs);
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 
@@ -340,14 +273,14 @@ describe('openai adapter: credentials', () => {
     try {
       env.fake.rejectKey(KEYS[0]);
       env.fake.rejectKey(KEYS[1]);
-      const err = await rejection(env.client.videos.create({ prompt: 'nobody home' }));
+      const err = await caught(env.client.videos.create({ prompt: 'nobody home' }));
       expect(err).toBeInstanceOf(InternalServerError);
       expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
-      expectNoKeys(err.message);
-      const again = await rejection(env.client.videos.create({ prompt: 'still nobody' }));
+      expectNoKeys(KEYS, err.message);
+      const again = await caught(env.client.videos.create({ prompt: 'still nobody' }));
       expect(again).toMatchObject({ status: 502, code: 'no_upstream_credentials' });
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 
@@ -356,7 +289,7 @@ describe('openai adapter: credentials', () => {
     try {
       const reply = { status: 429, body: fixtureBody('openai', 'error-rate-limit'), headers: { 'retry-after': '7' } };
       env.fake.failNext('create', reply, 2);
-      const err = await rejection(env.client.videos.create({ prompt: 'too fast' }));
+      const err = await caught(env.client.videos.create({ prompt: 'too fast' }));
       expect(err).toBeInstanceOf(RateLimitError);
       expect(err.headers?.get('retry-after')).toBe('7');
       expect(err.message).toContain('Rate limit reached for sora-2');
@@ -364,7 +297,7 @@ describe('openai adapter: credentials', () => {
       const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: Array<{ state: string }> }> };
       expect(ready.providers.up!.credentials.map((c) => c.state)).toEqual(['cooling_down', 'cooling_down']);
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 
@@ -373,16 +306,16 @@ describe('openai adapter: credentials', () => {
     const env = await start({ contentRedirect: (job, variant) => cdn.put(`/signed/${encodeURIComponent(job.id)}.${variant}`, env.fake.bytes(job.id, variant)) });
     try {
       const created = await env.client.videos.create({ prompt: 'served by a cdn' });
-      await pollToEnd(env.client, created.id);
+      await untilTerminal(env.client, created.id);
       const job = jobByPrompt(env.fake, 'served by a cdn');
       const res = await env.client.videos.downloadContent(created.id);
       expect(sha(await bytesOf(res))).toBe(sha(env.fake.bytes(job.id)));
       expect(env.fake.requestsFor(job.id).find((r) => r.verb === 'content')!.headers.authorization).toBe(`Bearer ${job.key}`);
       expect(cdn.requests).toHaveLength(1);
       expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
-      expectNoKeys(JSON.stringify(cdn.requests));
+      expectNoKeys(KEYS, JSON.stringify(cdn.requests));
     } finally {
-      await stop(env);
+      await stopE2E(env);
       await cdn.close();
     }
   });
@@ -408,7 +341,7 @@ describe('openai adapter: failover across targets', () => {
       expect(created.status).toBe('queued');
       expect(broken.requests.filter((r) => r.verb === 'create')).toHaveLength(1);
       const job = jobByPrompt(good, 'fail over please');
-      await pollToEnd(client, created.id);
+      await untilTerminal(client, created.id);
       expect(sha(await bytesOf(await client.videos.downloadContent(created.id)))).toBe(sha(good.bytes(job.id)));
       expect(broken.requests.filter((r) => r.verb !== 'create')).toHaveLength(0);
     } finally {
@@ -422,13 +355,13 @@ describe('openai adapter: failover across targets', () => {
     const env = await start();
     try {
       env.fake.failNext('create', { status: 500, body: fixtureBody('openai', 'error-server') });
-      const err = await rejection(env.client.videos.create({ prompt: 'server error' }));
+      const err = await caught(env.client.videos.create({ prompt: 'server error' }));
       expect(err).toBeInstanceOf(InternalServerError);
       expect(err).toMatchObject({ status: 502, code: 'upstream_error' });
       expect(err.message).toContain('The server had an error while processing your request');
       expect(env.fake.requests.filter((r) => r.verb === 'create')).toHaveLength(1);
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 });
@@ -440,12 +373,12 @@ describe('openai adapter: transport failures', () => {
     try {
       const client = reelay.client();
       fake.failNext('create', { status: 0, reset: true });
-      const reset = await rejection(client.videos.create({ prompt: 'reset' }));
+      const reset = await caught(client.videos.create({ prompt: 'reset' }));
       expect(reset).toBeInstanceOf(InternalServerError);
       expect(reset).toMatchObject({ status: 502, code: 'upstream_unreachable' });
 
       fake.failNext('create', { status: 0, hang: true });
-      const hung = await rejection(client.videos.create({ prompt: 'hang' }));
+      const hung = await caught(client.videos.create({ prompt: 'hang' }));
       expect(hung).toMatchObject({ status: 504, code: 'upstream_timeout' });
       expect(hung.headers?.get('x-should-retry')).toBe('false');
       expect(fake.requests.filter((r) => r.verb === 'create')).toHaveLength(2);
@@ -461,10 +394,10 @@ describe('openai adapter: transport failures', () => {
       const created = await env.client.videos.create({ prompt: 'flaky polls' });
       env.fake.failNext('status', { status: 0, reset: true }, 5);
       expect(await env.client.videos.retrieve(created.id)).toMatchObject({ id: created.id, status: 'queued' });
-      const { video } = await pollToEnd(env.client, created.id);
+      const { video } = await untilTerminal(env.client, created.id);
       expect(video.status).toBe('completed');
     } finally {
-      await stop(env);
+      await stopE2E(env);
     }
   });
 });

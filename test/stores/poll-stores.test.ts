@@ -1,5 +1,5 @@
-import { Redis, type Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster, Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../src/errors.js';
 import { createMemoryInflightStore } from '../../src/stores/memory-inflight-store.js';
 import { createMemoryJobSchedule } from '../../src/stores/memory-job-schedule.js';
@@ -7,34 +7,18 @@ import { createRedisClient } from '../../src/stores/redis-client.js';
 import { createRedisInflightStore } from '../../src/stores/redis-inflight-store.js';
 import { createRedisJobSchedule, DUE_SHARDS, shardOf } from '../../src/stores/redis-job-schedule.js';
 import { mintVideoId } from '../../src/videos/video-id.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { deleteUnder, useRedisCluster, useRedisServer } from '../helpers/redis-suite.js';
 import { describeInflightContract, describeJobScheduleContract } from './poll-stores.contract.js';
 
 const TTL_MS = 86_400_000;
-
-/** Deletes every key under `prefix` on each node, one key per command (cluster nodes refuse cross-slot commands). */
-async function deleteUnder(nodes: Redis[], prefix: string): Promise<void> {
-  for (const node of nodes) {
-    const keys = await node.keys(`${prefix}*`);
-    for (const key of keys) await node.unlink(key);
-  }
-}
 
 describeJobScheduleContract('memory', async () => ({ store: createMemoryJobSchedule(), cleanup: async () => {} }));
 describeInflightContract('memory', async () => ({ store: createMemoryInflightStore(), cleanup: async () => {} }));
 
 describe('on one Redis', () => {
-  let server: RedisServer;
   let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  });
-  afterAll(async () => {
-    await redis?.quit();
-    await server?.stop();
-  });
+  useRedisServer((r) => (redis = r));
 
   describeJobScheduleContract('redis', async () => {
     const prefix = uniquePrefix('schedule');
@@ -88,16 +72,8 @@ describe('on one Redis', () => {
 });
 
 describe('on Redis Cluster', () => {
-  let servers: RedisCluster | undefined;
   let cluster: Cluster;
-  beforeAll(async () => {
-    servers = await startRedisCluster();
-    cluster = await servers.connect();
-  }, 30_000);
-  afterAll(async () => {
-    await cluster?.quit();
-    await servers?.stop();
-  });
+  useRedisCluster((c) => (cluster = c));
 
   describeJobScheduleContract('redis cluster', async () => {
     const prefix = uniquePrefix('schedule');

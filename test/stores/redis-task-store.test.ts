@@ -1,50 +1,18 @@
 import { once } from 'node:events';
 import { Redis, type Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createRedisTaskStore } from '../../src/stores/redis-task-store.js';
 import type { TaskRecord, TaskStore } from '../../src/stores/task-store.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { deleteUnder, keysUnder, useRedisCluster, useRedisServer } from '../helpers/redis-suite.js';
 import { createManualClock, describeTaskStoreContract, makeRecord, type TaskStoreHarness } from './task-store.contract.js';
 
 const logger = createLogger('silent');
 const DAY_MS = 86_400_000;
 
-let server: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
-
-/** Every key under `prefix`, read with SCAN on one node. */
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
-
-/** One key per command: a cluster node refuses multi-key commands across slots. */
-async function deleteUnder(client: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(client, prefix);
-  if (keys.length === 0) return;
-  const pipeline = client.pipeline();
-  for (const key of keys) pipeline.unlink(key);
-  await pipeline.exec();
-}
+useRedisServer((r) => (redis = r));
 
 function harness(client: Redis | Cluster, nodes: () => Redis[], retentionDays: number): TaskStoreHarness {
   const prefix = uniquePrefix('task-store');
@@ -55,7 +23,7 @@ function harness(client: Redis | Cluster, nodes: () => Redis[], retentionDays: n
     clock,
     async cleanup() {
       await store.close();
-      for (const node of nodes()) await deleteUnder(node, prefix);
+      await deleteUnder(nodes(), prefix);
     },
   };
 }
@@ -67,7 +35,7 @@ describe('redis TaskStore specifics', () => {
   const setup = (): { store: TaskStore; prefix: string; clock: ReturnType<typeof createManualClock> } => {
     const prefix = uniquePrefix('redis-only');
     const clock = createManualClock();
-    onTestFinished(() => deleteUnder(redis, prefix));
+    onTestFinished(() => deleteUnder([redis], prefix));
     return { store: createRedisTaskStore({ redis, prefix, retentionDays, clock, logger }), prefix, clock };
   };
 
@@ -179,17 +147,7 @@ describe('redis TaskStore specifics', () => {
  */
 describe('on Redis Cluster', () => {
   let cluster: Cluster;
-  let servers: RedisCluster | undefined;
-
-  beforeAll(async () => {
-    servers = await startRedisCluster();
-    cluster = await servers.connect();
-  }, 30_000);
-
-  afterAll(async () => {
-    await cluster?.quit();
-    await servers?.stop();
-  });
+  useRedisCluster((c) => (cluster = c));
 
   describeTaskStoreContract('redis cluster', async ({ retentionDays }) =>
     harness(cluster, () => cluster.nodes('master'), retentionDays),
@@ -198,7 +156,7 @@ describe('on Redis Cluster', () => {
   it('hashes a job and an owner index by their hash tags', async () => {
     const prefix = uniquePrefix('slots');
     onTestFinished(async () => {
-      for (const node of cluster.nodes('master')) await deleteUnder(node, prefix);
+      await deleteUnder(cluster.nodes('master'), prefix);
     });
     const clock = createManualClock();
     const store = createRedisTaskStore({ redis: cluster, prefix, retentionDays: 1, clock, logger });

@@ -1,11 +1,9 @@
 import type { ProviderConfig } from '../../config/schema.js';
-import type { Logger } from '../../logger.js';
-import { CredentialPool } from '../http/credential-pool.js';
-import { OpenAICompatibleClient } from '../http/openai-compatible/client.js';
+import { openAICompatibleAdapter } from '../http/openai-compatible/adapter.js';
 import { buildCreateForm } from '../http/openai-compatible/form.js';
-import type { ProviderCapabilities, ProviderDeps, UpstreamState, VideoProvider } from '../types.js';
+import type { ProviderCapabilities, ProviderDeps, VideoProvider } from '../types.js';
 import { mintlifyVideoToState } from './transform.js';
-import { MintlifyVideoSchema, type MintlifyVideo } from './wire.js';
+import { MintlifyVideoSchema } from './wire.js';
 
 /**
  * apigo.ai-style provider documented on Mintlify (seed 003, providers.md §4):
@@ -24,20 +22,7 @@ export const MINTLIFY_CAPABILITIES: ProviderCapabilities = Object.freeze({
 });
 
 export function createMintlifyProvider(config: MintlifyConfig, deps: ProviderDeps): VideoProvider {
-  const pool = new CredentialPool(config.id, config.api_keys, deps);
-  const api = new OpenAICompatibleClient({
-    providerId: config.id,
-    baseUrl: config.base_url,
-    dispatcher: deps.dispatcher,
-    pool,
-    videoSchema: MintlifyVideoSchema,
-  });
-
-  const toState = (video: MintlifyVideo, log: Logger, last?: UpstreamState): UpstreamState => {
-    const state = mintlifyVideoToState(video, last);
-    if (state.status === undefined) log.warn({ upstreamId: video.id, rawStatus: video.status }, 'unknown upstream status word');
-    return state;
-  };
+  const { pool, api, toState } = openAICompatibleAdapter({ config, deps, videoSchema: MintlifyVideoSchema, transform: mintlifyVideoToState });
 
   return {
     id: config.id,

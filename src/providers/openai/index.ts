@@ -1,9 +1,8 @@
 import type { ProviderConfig } from '../../config/schema.js';
 import type { Logger } from '../../logger.js';
-import { CredentialPool } from '../http/credential-pool.js';
-import { OpenAICompatibleClient } from '../http/openai-compatible/client.js';
+import { openAICompatibleAdapter } from '../http/openai-compatible/adapter.js';
 import { buildCreateForm } from '../http/openai-compatible/form.js';
-import type { AcceptedJob, ProviderCapabilities, ProviderDeps, UpstreamState, VideoProvider } from '../types.js';
+import type { AcceptedJob, ProviderCapabilities, ProviderDeps, VideoProvider } from '../types.js';
 import { openAIVideoToState } from './transform.js';
 import { OpenAIVideoSchema, type OpenAIVideo } from './wire.js';
 
@@ -22,20 +21,7 @@ export const OPENAI_CAPABILITIES: ProviderCapabilities = Object.freeze({
 });
 
 export function createOpenAIProvider(config: OpenAIConfig, deps: ProviderDeps): VideoProvider {
-  const pool = new CredentialPool(config.id, config.api_keys, deps);
-  const api = new OpenAICompatibleClient({
-    providerId: config.id,
-    baseUrl: config.base_url,
-    dispatcher: deps.dispatcher,
-    pool,
-    videoSchema: OpenAIVideoSchema,
-  });
-
-  const toState = (video: OpenAIVideo, log: Logger, last?: UpstreamState): UpstreamState => {
-    const state = openAIVideoToState(video, last);
-    if (state.status === undefined) log.warn({ upstreamId: video.id, rawStatus: video.status }, 'unknown upstream status word');
-    return state;
-  };
+  const { pool, api, toState } = openAICompatibleAdapter({ config, deps, videoSchema: OpenAIVideoSchema, transform: openAIVideoToState });
 
   const accepted = (video: OpenAIVideo, fingerprint: string, log: Logger): AcceptedJob => ({
     upstreamId: video.id,
