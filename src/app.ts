@@ -10,6 +10,7 @@ import { errorHandlerPlugin } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
 import { videoRoutes } from './http/routes/videos.js';
 import type { JobPoller } from './polling/job-poller.js';
+import type { Metrics } from './metrics.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { InflightStore } from './stores/inflight-store.js';
 import type { TaskStore } from './stores/task-store.js';
@@ -24,6 +25,7 @@ export interface AppDeps {
   jobs: JobPoller;
   providers: ProviderRegistry;
   clock: Clock;
+  metrics: Metrics;
   /** The shared Redis client when the store is Redis; rate limits count across instances through it. */
   redis?: Redis | Cluster | undefined;
 }
@@ -52,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(multipart, {
     limits: { fileSize: uploadLimit, fieldSize: uploadLimit, files: 1, fields: 64, parts: 128 },
   });
-  await app.register(healthRoutes, { store: deps.store, providers: deps.providers });
+  await app.register(healthRoutes, { store: deps.store, providers: deps.providers, metrics: deps.metrics.registry });
 
   const videos = createVideoService({
     config,

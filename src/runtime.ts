@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Config, ProviderConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import { createBackgroundPoller, type BackgroundPoller } from './polling/background-poller.js';
+import { createMetrics } from './metrics.js';
 import { createJobPoller, type JobPoller } from './polling/job-poller.js';
 import { closeProviders, createProviderRegistry } from './providers/registry.js';
 import type { InflightStore } from './stores/inflight-store.js';
@@ -82,8 +83,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     clock,
     ...(options.dispatcherFor ? { dispatcherFor: options.dispatcherFor } : {}),
   });
-  const jobs = createJobPoller({ providers, store, schedule, inflight, clock, poll: config.poll });
-  const app = await buildApp({ config, logger, store, inflight, jobs, providers, clock, redis });
+  const metrics = createMetrics();
+  const jobs = createJobPoller({ providers, store, schedule, inflight, clock, poll: config.poll, metrics });
+  const app = await buildApp({ config, logger, store, inflight, jobs, providers, clock, redis, metrics });
   const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });
   poller.start();
   return {

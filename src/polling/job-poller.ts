@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PollConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { UpstreamState } from '../providers/types.js';
 import type { InflightStore } from '../stores/inflight-store.js';
@@ -20,6 +21,7 @@ export interface JobPollerDeps {
   inflight: InflightStore;
   clock: Clock;
   poll: PollConfig;
+  metrics: Pick<Metrics, 'unknownStatus' | 'upstreamPolls'>;
   random?: () => number;
 }
 
@@ -74,12 +76,15 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     }
     try {
       const state = await provider.status(refOf(record), { log: log.child({ provider: provider.id }), signal: aborter.signal });
+      deps.metrics.upstreamPolls.inc({ provider: provider.id, outcome: 'ok' });
       if (state.status === undefined) {
+        deps.metrics.unknownStatus.inc({ provider: provider.id, status: state.rawStatus ?? '' });
         log.warn({ videoId: record.id, provider: provider.id, rawStatus: state.rawStatus }, 'unknown upstream status; keeping the last known state');
       }
       return state;
     } catch (err) {
       if (aborter.signal.aborted) return undefined;
+      deps.metrics.upstreamPolls.inc({ provider: provider.id, outcome: 'error' });
       // A failed poll says nothing about the job itself: keep its state, back off.
       const detail = err instanceof GatewayError ? { status: err.status, code: err.code, message: err.message } : err;
       log.warn({ videoId: record.id, err: detail }, 'status poll failed; keeping the last known state');

@@ -111,10 +111,13 @@ describe('request limits and unknown routes', () => {
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 
-  it('answers /healthz and /readyz', async () => {
+  it('answers /healthz, /readyz and /metrics', async () => {
     expect((await fetch(`${reelay.origin}/healthz`)).status).toBe(200);
     const ready = await fetch(`${reelay.origin}/readyz`);
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { store: string }).store).toBe('ok');
+    const metrics = await fetch(`${reelay.origin}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toMatch(/# TYPE reelay_upstream_unknown_status_total counter/);
   });
 });

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PollConfig } from '../../src/config/schema.js';
 import { UpstreamError } from '../../src/errors.js';
+import { createMetrics } from '../../src/metrics.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createJobPoller, type JobPoller } from '../../src/polling/job-poller.js';
 import type { UpstreamState, VideoProvider } from '../../src/providers/types.js';
@@ -146,8 +147,9 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     const stores = backend.stores(clock);
     const upstream = scriptedProvider();
     const logs = captureLogs();
+    const metrics = createMetrics({ defaults: false });
     const poller = (): JobPoller =>
-      createJobPoller({ ...stores, providers: new Map([['scripted', upstream.provider]]), clock, poll, random: () => 0.5 });
+      createJobPoller({ ...stores, providers: new Map([['scripted', upstream.provider]]), clock, poll, metrics, random: () => 0.5 });
     const record: TaskRecord = makeRecord(clock.now(), { provider: 'scripted' });
     await stores.store.put(record);
     await stores.inflight.acquire(record.owner, record.id, { limit: 1, now: clock.now(), holdUntil: clock.now() + DAY_MS });
@@ -158,8 +160,23 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
       expect(await stores.schedule.due(clock.now() + ms - 1, 100)).not.toContain(record.id);
       expect(await stores.schedule.due(clock.now() + ms, 100)).toContain(record.id);
     };
-    return { clock, ...stores, upstream, logs, poller, first, record, expectDueIn, up: record.upstreamId };
+    return { clock, ...stores, upstream, logs, metrics, poller, first, record, expectDueIn, up: record.upstreamId };
   }
+
+  it('keeps the last state on an unknown upstream word, and logs and counts it', async () => {
+    const { clock, store, upstream, first: a, logs, metrics, record, up } = await setup();
+    upstream.set(up, { status: 'in_progress', progress: 40 });
+    clock.advance(POLL.initial_ms);
+    await a.pollDue(record.id, logs.logger);
+    upstream.set(up, { status: undefined, rawStatus: 'rendering_v2', progress: 50 });
+    clock.advance(POLL.max_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect((await store.get(record.id))?.state).toMatchObject({ status: 'in_progress' });
+    expect(logs.lines().some((l) => l.rawStatus === 'rendering_v2')).toBe(true);
+    const counted = await metrics.unknownStatus.get();
+    expect(counted.values).toEqual([{ labels: { provider: 'scripted', status: 'rendering_v2' }, value: 1 }]);
+    expect((await metrics.upstreamPolls.get()).values.find((v) => v.labels.outcome === 'ok')?.value).toBe(2);
+  });
 
   it('polls on an adaptive schedule: initial_ms, ×1.5 up to max_ms while nothing moves, initial_ms again once progress moves', async () => {
     const { clock, store, upstream, first: a, logs, record, expectDueIn, up } = await setup();
