@@ -1,0 +1,151 @@
+import { alternate, httpArm } from '../lib/compare.js';
+import { createVideo, type BenchEnv } from '../lib/env.js';
+import type { Preset } from '../lib/presets.js';
+import { fmt, paired, type ScenarioResult } from '../lib/types.js';
+import { arm, compareRows, failureNotes, HTTP_COLUMNS, show, spec } from './common.js';
+
+/**
+ * 1. Cached status. GET /v1/videos/{id} through Reelay with the Redis store,
+ * for an in-progress job whose record is fresh (no upstream call on the
+ * request path), against a bare Fastify route answering the same JSON from
+ * memory, with Fastify's hello world as the CPU anchor. A second Reelay at
+ * LOG_LEVEL=warn is a diagnostic arm: the difference is what request logging costs.
+ */
+
+export const STATUS_PROMPT = '#tag=status #ms=3600000 A calico cat playing a piano on stage';
+
+export async function cachedStatus(env: BenchEnv, preset: Preset, log: (l: string) => void): Promise<ScenarioResult> {
+  const [reelay, quiet, alt] = await Promise.all([
+    env.startReelay({ name: 'status-reelay' }),
+    env.startReelay({ name: 'status-reelay-warn', logLevel: 'warn' }),
+    env.compareEntry ? env.startReelay({ name: 'status-reelay-compare', entry: env.compareEntry }) : undefined,
+  ]);
+  try {
+    const job = await createVideo(env, reelay, STATUS_PROMPT);
+    const quietJob = await createVideo(env, quiet, STATUS_PROMPT);
+    const altJob = alt ? await createVideo(env, alt, STATUS_PROMPT) : undefined;
+    const headers = env.authHeaders();
+    const first = await fetch(`${reelay.origin}/v1/videos/${job.id}`, { headers });
+    const body = await first.text();
+    if (first.status !== 200) throw new Error(`GET through Reelay answered ${first.status}: ${body}`);
+    const floor = await env.startServer('status-fastify', 'test/bench/servers/fastify-baseline.ts', { VIDEO_JSON: body });
+    try {
+      const p = preset.status;
+      const c = p.throughputConnections;
+      const target = (url: string, connections: number) => ({
+        reelay: spec({ url, headers, connections }, p.throughput),
+        warm: spec({ url, headers, connections }, p.warm),
+        latency: spec({ url, headers, connections: 1 }, p.latency),
+      });
+      const r = target(`${reelay.origin}/v1/videos/${job.id}`, c);
+      const q = target(`${quiet.origin}/v1/videos/${quietJob.id}`, c);
+      const f = target(`${floor.origin}/v1/videos/${job.id}`, c);
+      const h = target(`${floor.origin}/hello`, c);
+      const a = alt && altJob ? target(`${alt.origin}/v1/videos/${altJob.id}`, c) : undefined;
+      const altLabel = 'Reelay, --compare-entry build';
+
+      log(`  throughput, ${c} connections`);
+      const tput = await alternate(
+        [
+          httpArm({ id: 'reelay', label: 'Reelay (Redis store)', pid: reelay.pid, spec: r.reelay, warm: r.warm }),
+          httpArm({ id: 'route', label: 'bare Fastify route', pid: floor.pid, spec: f.reelay, warm: f.warm }),
+          httpArm({ id: 'hello', label: 'Fastify hello', pid: floor.pid, spec: h.reelay, warm: h.warm }),
+          httpArm({ id: 'reelay-warn', label: 'Reelay, LOG_LEVEL=warn (diagnostic)', diagnostic: true, pid: quiet.pid, spec: q.reelay, warm: q.warm }),
+          ...(alt && a ? [httpArm({ id: 'reelay-compare', label: altLabel, diagnostic: true, pid: alt.pid, spec: a.reelay, warm: a.warm })] : []),
+        ],
+        preset.iterations,
+        log,
+      );
+      log('  latency, 1 connection');
+      const lat = await alternate(
+        [
+          httpArm({ id: 'reelay', label: 'Reelay (Redis store)', pid: reelay.pid, spec: r.latency, warm: r.warm }),
+          httpArm({ id: 'route', label: 'bare Fastify route', pid: floor.pid, spec: f.latency, warm: f.warm }),
+          ...(alt && a ? [httpArm({ id: 'reelay-compare', label: altLabel, diagnostic: true, pid: alt.pid, spec: a.latency, warm: a.warm })] : []),
+        ],
+        preset.iterations,
+        log,
+      );
+
+      const [R, F, H, Q] = [arm(tput, 'reelay'), arm(tput, 'route'), arm(tput, 'hello'), arm(tput, 'reelay-warn')];
+      const [R1, F1] = [arm(lat, 'reelay'), arm(lat, 'route')];
+      const div = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+      const sub = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a - b : undefined);
+      const cpuVsHello = paired(R, H, (a, b) => div(a.cpuUsPerReq, b.cpuUsPerReq));
+      const tputRatio = paired(R, F, (a, b) => div(a.rps, b.rps));
+      const addedP50 = paired(R1, F1, (a, b) => sub(a.p50Ms, b.p50Ms));
+      const addedP99 = paired(R1, F1, (a, b) => sub(a.p99Ms, b.p99Ms));
+      const logCost = paired(R, Q, (a, b) => sub(a.cpuUsPerReq, b.cpuUsPerReq));
+      // One core of autocannon cannot saturate a 40 µs server. When the load generator's core is
+      // the bottleneck and the floor's is not, the measured ratio compares load generators, not
+      // servers; then the verdict uses the throughput each server would reach on its whole core.
+      const loadBound = (F.median.loadCoreBusy ?? 0) >= 0.9 && (F.median.serverCpu ?? 1) < 0.8;
+      const capacity = (x: typeof R) => (x.median.cpuUsPerReq ? 1e6 / x.median.cpuUsPerReq : undefined);
+      const capacityRatio = paired(R, F, (a, b) => div(b.cpuUsPerReq, a.cpuUsPerReq));
+      const verdict = loadBound ? capacityRatio : tputRatio;
+
+      const us = (v?: number) => show(v, fmt.us);
+      const ms = (v?: number) => show(v, fmt.ms);
+      return {
+        name: 'cached-status',
+        title: 'Cached status',
+        phases: [
+          { label: `${c} connections`, columns: HTTP_COLUMNS, arms: tput },
+          { label: '1 connection', columns: HTTP_COLUMNS, arms: lat },
+        ],
+        summary: [
+          {
+            scenario: 'Cached status',
+            metric: 'CPU per request',
+            measured: `${us(R.median.cpuUsPerReq)} vs Fastify hello ${us(H.median.cpuUsPerReq)} = ${show(cpuVsHello, fmt.ratio)} (bare route ${us(F.median.cpuUsPerReq)})`,
+            target: '≤ 2× Fastify hello',
+            met: cpuVsHello === undefined ? undefined : cpuVsHello <= 2,
+            value: cpuVsHello,
+          },
+          {
+            scenario: 'Cached status',
+            metric: `Throughput, ${c} connections`,
+            measured: loadBound
+              ? `${show(R.median.rps, fmt.int)} vs bare route ${show(F.median.rps, fmt.int)} req/s = ${show(tputRatio, fmt.ratio)} measured, but the load generator's core was saturated while the bare route used ${show(F.median.serverCpu, fmt.pct)} of its own; server-bound (1 / CPU per request): ${show(capacity(R), fmt.int)} vs ${show(capacity(F), fmt.int)} req/s = ${show(capacityRatio, fmt.ratio)}`
+              : `${show(R.median.rps, fmt.int)} vs bare route ${show(F.median.rps, fmt.int)} req/s = ${show(tputRatio, fmt.ratio)}`,
+            target: '≥ 0.5× bare Fastify route',
+            met: verdict === undefined ? undefined : verdict >= 0.5,
+            value: verdict,
+          },
+          {
+            scenario: 'Cached status',
+            metric: `p50 / p99, ${c} connections`,
+            measured: `${ms(R.median.p50Ms)} / ${ms(R.median.p99Ms)} (bare route ${ms(F.median.p50Ms)} / ${ms(F.median.p99Ms)})`,
+            target: '—',
+            met: undefined,
+          },
+          {
+            scenario: 'Cached status',
+            metric: 'p50 / p99, 1 connection',
+            measured: `${ms(R1.median.p50Ms)} / ${ms(R1.median.p99Ms)} (bare route ${ms(F1.median.p50Ms)} / ${ms(F1.median.p99Ms)}; added ${show(addedP50, fmt.signedMs)} / ${show(addedP99, fmt.signedMs)})`,
+            target: '—',
+            met: undefined,
+            value: addedP50,
+          },
+          {
+            scenario: 'Cached status',
+            metric: 'of which request logging (diagnostic)',
+            measured: `${us(logCost)} CPU per request (LOG_LEVEL=info vs warn)`,
+            target: '—',
+            met: undefined,
+            value: logCost,
+          },
+          ...(alt ? compareRows('Cached status', [
+            { label: `${c} connections`, a: R, b: arm(tput, 'reelay-compare') },
+            { label: '1 connection', a: R1, b: arm(lat, 'reelay-compare') },
+          ]) : []),
+        ],
+        notes: [...failureNotes('Cached status', `${c} connections`, tput), ...failureNotes('Cached status', '1 connection', lat)],
+      };
+    } finally {
+      await floor.stop();
+    }
+  } finally {
+    await Promise.all([reelay.stop(), quiet.stop(), alt?.stop()]);
+  }
+}

@@ -1,0 +1,152 @@
+import { Agent, get } from 'node:http';
+import { alternate, type Arm } from '../lib/compare.js';
+import { createVideo, type BenchEnv } from '../lib/env.js';
+import type { Preset } from '../lib/presets.js';
+import { coreBusy, coreTimes, peakRssBytes, processCpuUs, resetPeakRss, rssBytes } from '../lib/proc.js';
+import { fmt, paired, type ArmResult, type Column, type Metrics, type ScenarioResult, type SummaryRow } from '../lib/types.js';
+import { arm, failureNotes, show } from './common.js';
+
+/**
+ * 3. Content. The same file (200 MB of random bytes in the full run) streamed
+ * through Reelay's GET /v1/videos/{id}/content from the fake upstream,
+ * against the same fake upstream serving it directly, and through the
+ * minimal Fastify + undici pass-through (the Node floor of a streaming
+ * gateway). "Direct" is the very upstream Reelay streams from, so both arms
+ * ask the same of the load-side core (read the file, receive the bytes) and
+ * the only difference is the gateway on its own core. One stream at a time,
+ * then several in parallel. Reports throughput and the gateway's peak RSS
+ * growth (VmHWM after resetting it, cross-checked by sampling VmRSS).
+ */
+
+const MiB = 1024 * 1024;
+
+const COLUMNS: Column[] = [
+  { key: 'mbps', label: 'throughput', format: fmt.mbps },
+  { key: 'rssGrowthMb', label: 'peak RSS growth', format: fmt.mb },
+  { key: 'cpuMsPer100Mb', label: 'server CPU per 100 MB', format: (v) => `${v.toFixed(1)} ms` },
+  { key: 'loadCoreBusy', label: 'load core busy', format: fmt.pct },
+  { key: 'failures', label: 'failures', format: fmt.int },
+];
+
+export async function content(env: BenchEnv, preset: Preset, log: (l: string) => void): Promise<ScenarioResult> {
+  const [reelay, pass] = await Promise.all([
+    env.startReelay({ name: 'content-reelay' }),
+    env.startServer('content-passthrough', 'test/bench/servers/passthrough.ts', { UPSTREAM: env.upstream.origin }),
+  ]);
+  try {
+    const job = await createVideo(env, reelay, '#done #tag=content A calico cat playing a piano on stage');
+    if (job.status !== 'completed') throw new Error(`content job is ${job.status}, expected completed at once`);
+    const targets = [
+      { id: 'reelay', label: 'Reelay', pid: reelay.pid, url: `${reelay.origin}/v1/videos/${job.id}/content`, headers: env.authHeaders({ accept: 'application/binary' }) },
+      { id: 'passthrough', label: 'Fastify + undici pass-through', pid: pass.pid, url: `${pass.origin}/v1/videos/direct/content`, headers: env.authHeaders({ accept: 'application/binary' }) },
+      { id: 'direct', label: 'fake upstream, direct', pid: env.upstream.pid, url: `${env.upstream.origin}/v1/videos/direct/content`, headers: env.authHeaders({ accept: 'application/binary' }) },
+    ];
+    const { sequential, parallel } = preset.content;
+    const phases = [
+      { label: '1 stream', count: sequential, parallel: 1 },
+      { label: `${parallel} parallel streams`, count: parallel, parallel },
+    ];
+    const results: Array<{ label: string; arms: ArmResult[] }> = [];
+    for (const phase of phases) {
+      log(`  ${phase.label}`);
+      const arms: Arm[] = targets.map((t) => ({
+        id: t.id,
+        label: t.label,
+        run: (warm) => measure(env, t, warm ? 1 : phase.count, warm ? 1 : phase.parallel),
+      }));
+      results.push({ label: phase.label, arms: await alternate(arms, preset.iterations, log) });
+    }
+
+    const rows: SummaryRow[] = [];
+    let worstRss: number | undefined;
+    for (const r of results) {
+      const [R, P, D] = [arm(r.arms, 'reelay'), arm(r.arms, 'passthrough'), arm(r.arms, 'direct')];
+      const vsDirect = (x: ArmResult) => paired(x, D, (a, b) => (a.mbps !== undefined && b.mbps ? a.mbps / b.mbps : undefined));
+      const ratio = vsDirect(R);
+      rows.push({
+        scenario: 'Content',
+        metric: `Throughput, ${r.label}`,
+        measured: `${show(R.median.mbps, fmt.mbps)} vs direct ${show(D.median.mbps, fmt.mbps)} = ${show(ratio, fmt.ratio)} (pass-through ${show(vsDirect(P), fmt.ratio)})`,
+        target: '≥ 0.9× direct',
+        met: ratio === undefined ? undefined : ratio >= 0.9,
+        value: ratio,
+      });
+      const rss = R.median.rssGrowthMb;
+      if (rss !== undefined) worstRss = Math.max(worstRss ?? 0, rss);
+    }
+    rows.push({
+      scenario: 'Content',
+      metric: 'Reelay peak RSS growth',
+      measured: `${results.map((r) => `${show(arm(r.arms, 'reelay').median.rssGrowthMb, fmt.mb)} (${r.label})`).join(', ')}`,
+      target: '< 50 MB',
+      met: worstRss === undefined ? undefined : worstRss < 50,
+      value: worstRss,
+    });
+    const cpuOf = (r: (typeof results)[number], id: string) => show(arm(r.arms, id).median.cpuMsPer100Mb, (v) => v.toFixed(1));
+    const cpu = results.map((r) => `${cpuOf(r, 'reelay')} vs ${cpuOf(r, 'passthrough')} vs ${cpuOf(r, 'direct')} ms (${r.label})`);
+    rows.push({ scenario: 'Content', metric: 'CPU per 100 MB: Reelay vs pass-through vs file server', measured: cpu.join(', '), target: '—', met: undefined });
+    return {
+      name: 'content',
+      title: 'Content',
+      phases: results.map((r) => ({ label: r.label, columns: COLUMNS, arms: r.arms })),
+      summary: rows,
+      notes: results.flatMap((r) => failureNotes('Content', r.label, r.arms)),
+    };
+  } finally {
+    await Promise.all([reelay.stop(), pass.stop()]);
+  }
+}
+
+async function measure(env: BenchEnv, t: { pid: number; url: string; headers: Record<string, string> }, count: number, parallel: number): Promise<Metrics> {
+  const agent = new Agent({ keepAlive: true, maxSockets: parallel });
+  const rss0 = rssBytes(t.pid);
+  const hwmReset = resetPeakRss(t.pid);
+  let sampled = rss0 ?? 0;
+  const sampler = setInterval(() => (sampled = Math.max(sampled, rssBytes(t.pid) ?? 0)), 20);
+  const cores0 = coreTimes();
+  const cpu0 = processCpuUs(t.pid);
+  const t0 = process.hrtime.bigint();
+  let bytes = 0;
+  let failures = 0;
+  try {
+    for (let done = 0; done < count; done += parallel) {
+      const batch = Math.min(parallel, count - done);
+      const got = await Promise.allSettled(Array.from({ length: batch }, () => download(t.url, t.headers, agent)));
+      for (const g of got) {
+        if (g.status === 'fulfilled' && g.value === env.contentBytes) bytes += g.value;
+        else failures++;
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+    agent.destroy();
+  }
+  const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = processCpuUs(t.pid);
+  const busy = coreBusy(cores0, coreTimes());
+  sampled = Math.max(sampled, rssBytes(t.pid) ?? 0);
+  const peak = hwmReset ? Math.max(peakRssBytes(t.pid) ?? 0, sampled) : sampled;
+  return {
+    mbps: bytes / MiB / elapsedS,
+    rssGrowthMb: rss0 === undefined ? undefined : Math.max(0, peak - rss0) / MiB,
+    cpuMsPer100Mb: cpu0 !== undefined && cpu1 !== undefined && bytes > 0 ? (cpu1 - cpu0) / 1000 / (bytes / (100 * MiB)) : undefined,
+    loadCoreBusy: env.cpus.load !== undefined && busy ? busy[env.cpus.load] : undefined,
+    failures,
+  };
+}
+
+function download(url: string, headers: Record<string, string>, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers, agent }, (res) => {
+      let n = 0;
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`GET ${url} answered ${res.statusCode}`));
+      }
+      res.on('data', (chunk: Buffer) => (n += chunk.length));
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
