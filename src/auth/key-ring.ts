@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { KeyConfig } from '../config/schema.js';
 
 /** Who is calling: a gateway key's name and limits, never the secret itself. */
@@ -15,7 +15,8 @@ export interface KeyRing {
   authenticate(token: string): Principal | undefined;
 }
 
-export const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+/** One-shot crypto.hash: a fraction of createHash's cost on this per-request path. */
+export const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /**
  * Keys are held only as SHA-256 digests. Every lookup compares the presented
