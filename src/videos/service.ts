@@ -117,8 +117,8 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         await store.put(job);
         if (terminal) await inflight.release(job.owner, job.id);
         else {
-          await inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil });
-          await jobs.scheduleFirst(job);
+          // Independent keys: one round trip instead of two on the create path.
+          await Promise.all([inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil }), jobs.scheduleFirst(job)]);
         }
       },
       log,
