@@ -2,6 +2,7 @@ import type { ProviderConfig } from '../../config/schema.js';
 import { NotFoundError, UpstreamError } from '../../errors.js';
 import { fetchContent } from '../http/content-fetch.js';
 import { CredentialPool, type Credential } from '../http/credential-pool.js';
+import { observedState } from '../http/observed-state.js';
 import type { UpstreamVerb } from '../http/upstream-errors.js';
 import { requestJson } from '../http/upstream-request.js';
 import type { CallContext, ContentResponse, ProviderDeps, UpstreamJobRef, UpstreamState, VideoProvider } from '../types.js';
@@ -22,13 +23,6 @@ export function createAimlapiProvider(config: AimlapiConfig, deps: ProviderDeps)
   const baseOrigin = new URL(config.base_url).origin;
   const errors = (verb: UpstreamVerb, ctx: CallContext) => ({ pool, providerId: config.id, log: ctx.log, verb });
 
-  const observe = (state: UpstreamState, upstreamId: string, ctx: CallContext): UpstreamState => {
-    if (state.status === undefined) {
-      ctx.log.warn({ provider: config.id, upstreamId, rawStatus: state.rawStatus ?? null }, 'unknown upstream status word; keeping the last known state');
-    }
-    return state;
-  };
-
   const poll = async (ref: UpstreamJobRef, credential: Credential, ctx: CallContext): Promise<UpstreamState> => {
     const res = await requestJson(
       { dispatcher: deps.dispatcher, method: 'GET', url: generationUrl(config.base_url, ref.upstreamId), credential, signal: ctx.signal, errors: errors('status', ctx) },
@@ -41,7 +35,7 @@ export function createAimlapiProvider(config: AimlapiConfig, deps: ProviderDeps)
       size: ref.size,
       lastProgress: ref.last.progress,
     });
-    return observe(state, ref.upstreamId, ctx);
+    return observedState(state, pool, ctx.log, ref.upstreamId);
   };
 
   const download = (url: string, credential: Credential, range: string | undefined, ctx: CallContext): Promise<ContentResponse> =>
@@ -81,7 +75,7 @@ export function createAimlapiProvider(config: AimlapiConfig, deps: ProviderDeps)
         { id: upstreamId, status: res.body.status, meta: res.body.meta },
         { nowMs: now, createdAt: now, seconds: job.seconds, size: job.size },
       );
-      return { upstreamId, credential: credential.fingerprint, state: observe(state, upstreamId, ctx) };
+      return { upstreamId, credential: credential.fingerprint, state: observedState(state, pool, ctx.log, upstreamId) };
     },
 
     async status(ref, ctx) {

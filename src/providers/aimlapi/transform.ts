@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../../errors.js';
 import type { VideoError, VideoStatus } from '../../openai/videos.js';
+import { lookupStatus } from '../http/openai-compatible/state.js';
 import { scrubSecrets } from '../http/upstream-errors.js';
 import type { CreateJob, UpstreamState } from '../types.js';
 import { AimlErrorSchema, type AimlCreateBody, type AimlGeneration } from './wire.js';
@@ -25,9 +26,7 @@ export const AIML_STATUS: Readonly<Record<string, VideoStatus>> = Object.freeze(
 });
 
 export function normaliseStatus(raw: string | null | undefined): VideoStatus | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  const word = raw.trim().toLowerCase();
-  return Object.hasOwn(AIML_STATUS, word) ? AIML_STATUS[word] : undefined;
+  return lookupStatus(AIML_STATUS, raw);
 }
 
 /** OpenAI sizes as aspect ratio + resolution; "1080p" is OpenAI's 1792 pair (providers.md §5.1). */

@@ -2,9 +2,10 @@ import type { ProviderConfig } from '../../config/schema.js';
 import { GatewayError, NotFoundError, UpstreamError } from '../../errors.js';
 import { fetchContent } from '../http/content-fetch.js';
 import { CredentialPool, type Credential } from '../http/credential-pool.js';
+import { observedState } from '../http/observed-state.js';
 import { OpenAICompatibleClient } from '../http/openai-compatible/client.js';
 import { scrubSecrets } from '../http/upstream-errors.js';
-import type { AcceptedJob, CallContext, ContentResponse, ProviderDeps, UpstreamState, VideoProvider } from '../types.js';
+import type { AcceptedJob, CallContext, ContentResponse, ProviderDeps, VideoProvider } from '../types.js';
 import { buildCreateBody, contentJsonUrl, isContentNotReady, toUpstreamState, upstreamIdOf } from './transform.js';
 import { GptgeVideoSchema, type GptgeVideo } from './wire.js';
 
@@ -27,13 +28,6 @@ export function createGptgeProvider(config: GptgeConfig, deps: ProviderDeps): Vi
     videoSchema: GptgeVideoSchema,
   });
 
-  const noteUnknown = (state: UpstreamState, upstreamId: string, ctx: CallContext): UpstreamState => {
-    if (state.status === undefined) {
-      ctx.log.warn({ provider: config.id, upstreamId, rawStatus: state.rawStatus ?? null }, 'unknown upstream status word; keeping the last known state');
-    }
-    return state;
-  };
-
   /** A create or remix answer: `id`, or `task_id` only (new-api v2+ sends both). */
   const accepted = (body: GptgeVideo, credential: Credential, ctx: CallContext): AcceptedJob => {
     const upstreamId = upstreamIdOf(body);
@@ -42,7 +36,7 @@ export function createGptgeProvider(config: GptgeConfig, deps: ProviderDeps): Vi
       const said = typeof body.message === 'string' ? `: ${scrubSecrets(body.message, pool).slice(0, 300)}` : '.';
       throw new UpstreamError(`The upstream provider "${config.id}" answered without a task id${said}`, { code: 'upstream_bad_response' });
     }
-    return { upstreamId, credential: credential.fingerprint, state: noteUnknown(toUpstreamState(body), upstreamId, ctx) };
+    return { upstreamId, credential: credential.fingerprint, state: observedState(toUpstreamState(body), pool, ctx.log, upstreamId) };
   };
 
   /** new-api's 400 "Task is not completed yet" is the service's not-ready 404. */
@@ -57,14 +51,13 @@ export function createGptgeProvider(config: GptgeConfig, deps: ProviderDeps): Vi
     capabilities: { remix: true, delete: false, variants: ['video'] },
 
     async create(job, ctx) {
-      const encoded = buildCreateBody(job, config.encoding);
-      const raw = { contentType: encoded.contentType, body: encoded.body };
+      const raw = buildCreateBody(job, config.encoding);
       return pool.withNextCredential(async (credential) => accepted(await client.create({ raw }, credential, ctx), credential, ctx));
     },
 
     async status(ref, ctx) {
       const body = await client.retrieve(ref.upstreamId, pool.byFingerprint(ref.credential), ctx);
-      return noteUnknown(toUpstreamState(body), ref.upstreamId, ctx);
+      return observedState(toUpstreamState(body), pool, ctx.log, ref.upstreamId);
     },
 
     async content(ref, req, ctx): Promise<ContentResponse> {

@@ -44,14 +44,18 @@ const header = (headers: Dispatcher.ResponseData['headers'], name: string): stri
 
 const GENERIC_TYPES = /^(application\/octet-stream|binary\/octet-stream|application\/binary)\b/i;
 
+/** `href` resolved against `base`; an unparsable one (the upstream's Location or JSON) is a 502, not a TypeError. */
+function contentUrl(href: string, base: URL | undefined, providerId: string): URL {
+  try {
+    return new URL(href, base);
+  } catch {
+    throw new UpstreamError(`The upstream provider "${providerId}" gave an invalid content URL.`, { code: 'upstream_bad_response' });
+  }
+}
+
 export async function fetchContent(opts: FetchContentOptions): Promise<ContentResponse> {
   const log = opts.errors.log;
-  let url: URL;
-  try {
-    url = new URL(opts.url);
-  } catch {
-    throw new UpstreamError(`The upstream provider "${opts.errors.providerId}" gave an invalid content URL.`, { code: 'upstream_bad_response' });
-  }
+  let url = contentUrl(opts.url, undefined, opts.errors.providerId);
   // Once a hop leaves the provider's origin the credential is gone for every later hop.
   let trusted = url.origin === opts.baseOrigin;
 
@@ -80,7 +84,7 @@ export async function fetchContent(opts: FetchContentOptions): Promise<ContentRe
       const location = header(res.headers, 'location');
       await res.body.dump().catch(() => undefined);
       if (!location) throw new UpstreamError(`The upstream provider "${opts.errors.providerId}" redirected content without a Location.`, { code: 'upstream_bad_response' });
-      url = new URL(location, url);
+      url = contentUrl(location, url, opts.errors.providerId);
       log.debug({ hop, origin: url.origin, trusted: trusted && url.origin === opts.baseOrigin }, 'content redirect');
       continue;
     }
@@ -98,7 +102,7 @@ export async function fetchContent(opts: FetchContentOptions): Promise<ContentRe
           next = undefined;
         }
         if (!next) throw new UpstreamError(`The upstream provider "${opts.errors.providerId}" answered content with JSON that names no URL.`, { code: 'upstream_bad_response' });
-        url = new URL(next, url);
+        url = contentUrl(next, url, opts.errors.providerId);
         continue;
       }
       const length = Number(header(res.headers, 'content-length'));

@@ -170,7 +170,8 @@ const QUOTA_MESSAGE = /quota|balance|run out of credits|out of credits|insuffici
  * No provider key survives into any message.
  */
 export function translateUpstreamError(res: UpstreamResponseLike, ctx: UpstreamErrorContext): GatewayError {
-  const parsed = parseUpstreamErrorBody(res.status, res.text);
+  // Scrub before parsing: parsing truncates, and a cut through a key would leave part of it behind.
+  const parsed = parseUpstreamErrorBody(res.status, scrubSecrets(res.text, ctx.pool, ctx.credential));
   const message = scrubSecrets(parsed.message, ctx.pool, ctx.credential);
   const { status } = res;
   const fp = ctx.credential?.fingerprint;

@@ -123,8 +123,9 @@ export async function requestJson<S extends z.ZodType>(call: UpstreamCall, schem
 }
 
 function badResponse(ctx: UpstreamErrorContext, status: number, text: string, why: string): UpstreamError {
+  // Scrubbed before the cut at 500, so a key straddling it cannot leave a piece behind.
   ctx.log.warn(
-    { provider: ctx.providerId, verb: ctx.verb, upstreamStatus: status, why, body: scrubSecrets(text.slice(0, 500), ctx.pool, ctx.credential) },
+    { provider: ctx.providerId, verb: ctx.verb, upstreamStatus: status, why, body: scrubSecrets(text.slice(0, 4096), ctx.pool, ctx.credential).slice(0, 500) },
     'upstream answered with an unreadable body',
   );
   return new UpstreamError(`The upstream provider "${ctx.providerId}" answered with a body Reelay could not read (${why}).`, {

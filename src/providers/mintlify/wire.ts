@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { OpenAIVideoWireSchema } from '../http/openai-compatible/wire.js';
 
 /**
@@ -10,10 +10,3 @@ import { OpenAIVideoWireSchema } from '../http/openai-compatible/wire.js';
 
 export const MintlifyVideoSchema = OpenAIVideoWireSchema;
 export type MintlifyVideo = z.output<typeof MintlifyVideoSchema>;
-
-/** The failed job's `error` (and, by assumption, HTTP error bodies): `{code, message, type}`. */
-export const MintlifyErrorSchema = z.looseObject({
-  code: z.string().nullable().optional(),
-  message: z.string().nullable().optional(),
-  type: z.string().nullable().optional(),
-});

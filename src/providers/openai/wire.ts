@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { OpenAIDeletedWireSchema, OpenAIVideoWireSchema } from '../http/openai-compatible/wire.js';
+import type { z } from 'zod';
+import { OpenAIVideoWireSchema } from '../http/openai-compatible/wire.js';
 
 /**
  * OpenAI `/v1/videos` response bodies (../shared/reference/openai-videos-api.md §1.5, §2).
@@ -10,12 +10,3 @@ import { OpenAIDeletedWireSchema, OpenAIVideoWireSchema } from '../http/openai-c
 /** The Video object: create, retrieve and remix all answer with it. */
 export const OpenAIVideoSchema = OpenAIVideoWireSchema;
 export type OpenAIVideo = z.output<typeof OpenAIVideoSchema>;
-
-/** `VideoCreateError`: `{code, message}` plus optional `param`, `type`, `headers`, `misalignment`. */
-export const OpenAIVideoErrorSchema = z.looseObject({
-  code: z.string().nullable().optional(),
-  message: z.string().nullable().optional(),
-});
-
-/** DELETE answer `{id, object:"video.deleted", deleted:true}`; nothing in it is used. */
-export const OpenAIDeletedSchema = OpenAIDeletedWireSchema;

@@ -160,6 +160,14 @@ describe('fetchContent', () => {
     expect(base.seen).toHaveLength(6);
   });
 
+  it('answers an unparsable Location with a 502, not a raw TypeError', async () => {
+    const { opts } = setup();
+    base.handle((_req, res) => res.writeHead(302, { location: 'http://[not-a-host/v.mp4' }).end());
+    const err = await caught(fetchContent(opts(`${base.origin}/start`)));
+    expect(err).toMatchObject({ status: 502, code: 'upstream_bad_response' });
+    expect(base.seen).toHaveLength(1);
+  });
+
   it('passes Range through and maps 206 with Content-Range', async () => {
     const { opts } = setup();
     cdn.handle(serveVideo);

@@ -290,6 +290,16 @@ describe('translateUpstreamError', () => {
     }
   });
 
+  it('scrubs a key that straddles the cut of a long message, leaving no piece of it', () => {
+    const { ctx } = setup();
+    const plain = `${'x'.repeat(485)} ${KEY_A} trailing`; // the 500-character cut leaves 13 characters of the key
+    const enveloped = json({ error: { message: `${'y'.repeat(1985)} ${KEY_A}`, type: 'x', param: null, code: null } });
+    for (const text of [plain, enveloped]) {
+      const err = translateUpstreamError({ status: 500, headers: {}, text }, ctx('status'));
+      expect(err.message).not.toContain(KEY_A.slice(0, 12));
+    }
+  });
+
   it('scrubSecrets keeps the rest of the text', () => {
     expect(scrubSecrets('use Bearer abcdefghijkl1234 or sk-proj-12345678 please')).toBe('use Bearer [redacted] or [redacted] please');
   });

@@ -2,12 +2,13 @@ import type { z } from 'zod';
 import type { Logger } from '../../../logger.js';
 import type { ProviderDeps, UpstreamState } from '../../types.js';
 import { CredentialPool } from '../credential-pool.js';
+import { observedState } from '../observed-state.js';
 import { OpenAICompatibleClient } from './client.js';
 
 /**
  * The wiring every plain OpenAI-shaped adapter starts with: its credential pool,
  * an OpenAICompatibleClient over it, and `toState` — the adapter's own pure
- * transform (and so its own status table) plus a warning for an unknown word.
+ * transform (and so its own status table) followed by observedState.
  */
 
 /** What a video object must carry for the unknown-status warning. */
@@ -25,7 +26,7 @@ export interface OpenAICompatibleAdapterOptions<S extends z.ZodType<VideoLike>> 
 export interface OpenAICompatibleAdapter<S extends z.ZodType<VideoLike>> {
   pool: CredentialPool;
   api: OpenAICompatibleClient<S>;
-  /** `transform`, logging a warning when the upstream's status word is unknown. */
+  /** `transform`, then observedState: pool keys scrubbed from the job error, an unknown status word logged. */
   toState: (video: z.output<S>, log: Logger, last?: UpstreamState) => UpstreamState;
 }
 
@@ -40,11 +41,8 @@ export function openAICompatibleAdapter<S extends z.ZodType<VideoLike>>(opts: Op
     videoSchema,
   });
 
-  const toState = (video: z.output<S>, log: Logger, last?: UpstreamState): UpstreamState => {
-    const state = transform(video, last);
-    if (state.status === undefined) log.warn({ upstreamId: video.id, rawStatus: video.status }, 'unknown upstream status word');
-    return state;
-  };
+  const toState = (video: z.output<S>, log: Logger, last?: UpstreamState): UpstreamState =>
+    observedState(transform(video, last), pool, log, video.id);
 
   return { pool, api, toState };
 }
