@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createKeyRing } from './auth/key-ring.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
+import { ServiceUnavailableError } from './errors.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { errorHandlerPlugin } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -42,11 +43,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     // A JSON body may carry a data-URL image as large as an upload.
     bodyLimit: uploadLimit + 64 * 1024,
-    return503OnClosing: true,
+    // Fastify's own drain-time 503 is not OpenAI's envelope: the onRequest hook below answers it instead.
+    return503OnClosing: false,
   });
 
+  // Set when app.close() begins; requests still arriving on open keep-alive connections get a 503 envelope.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (draining) {
+      throw new ServiceUnavailableError('Reelay is shutting down. Retry the request.', { code: 'shutting_down' });
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

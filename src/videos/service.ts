@@ -20,7 +20,6 @@ import type { TaskRecord, TaskStore } from '../stores/task-store.js';
 import { requireCapability } from './capabilities.js';
 import { refOf } from './job-ref.js';
 import { persistAccepted } from './persist.js';
-import { createRefresher, type Refresher } from './refresh.js';
 import { defaultModel, routeTargets } from './routing.js';
 import { initialState, isTerminal, toVideo } from './state.js';
 import { mintVideoId } from './video-id.js';
@@ -58,7 +57,6 @@ export interface VideoService {
   delete(principal: Principal, id: string, log: Logger): Promise<VideoDeleted>;
   content(principal: Principal, id: string, variant: Variant, range: string | undefined, log: Logger): Promise<ContentResponse>;
   remix(principal: Principal, id: string, prompt: string, log: Logger): Promise<VideoReply>;
-  readonly refresher: Refresher;
 }
 
 /** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
@@ -67,7 +65,19 @@ const RESERVATION_MS = 10 * 60_000;
 export function createVideoService(deps: VideoServiceDeps): VideoService {
   const { config, providers, store, inflight, jobs, clock } = deps;
   const { poll } = config;
-  const refresher = createRefresher({ jobs, clock, staleMs: poll.stale_ms });
+
+  /**
+   * The record, refreshed from its provider when non-terminal and older than
+   * `poll.stale_ms` (or at once with `force`). The refresh goes through the
+   * job's poll lease, so it is single-flight across instances and never calls
+   * upstream more than once per `poll.min_interval_ms`; when the lease is
+   * elsewhere the stored record answers.
+   */
+  const refreshIfStale = (record: TaskRecord, log: Logger, force = false): Promise<TaskRecord> => {
+    if (isTerminal(record.state)) return Promise.resolve(record);
+    if (!force && clock.now() - record.updatedAt < poll.stale_ms) return Promise.resolve(record);
+    return jobs.refresh(record, log);
+  };
 
   /**
    * Fresh data exists once the record is stale (the next retrieve refreshes
@@ -167,6 +177,15 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     return provider;
   };
 
+  const requireModelAllowed = (principal: Principal, alias: string): void => {
+    if (principal.models && !principal.models.includes(alias)) {
+      throw new PermissionDeniedError(`This API key is not allowed to use the model '${alias}'.`, {
+        param: 'model',
+        code: 'model_not_allowed',
+      });
+    }
+  };
+
   const resolveModel = (principal: Principal, requested: string | undefined): string => {
     const alias = requested ?? defaultModel(config.models);
     if (!(alias in config.models)) {
@@ -176,18 +195,11 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         code: 'model_not_found',
       });
     }
-    if (principal.models && !principal.models.includes(alias)) {
-      throw new PermissionDeniedError(`This API key is not allowed to use the model '${alias}'.`, {
-        param: 'model',
-        code: 'model_not_allowed',
-      });
-    }
+    requireModelAllowed(principal, alias);
     return alias;
   };
 
   return {
-    refresher,
-
     async create(principal, request, log) {
       const alias = resolveModel(principal, request.model);
       const routed = routeTargets(alias, config.models[alias]!, providers, request);
@@ -243,7 +255,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
 
     async retrieve(principal, id, log) {
       const record = await owned(principal, id);
-      return reply(await refresher.refreshIfStale(record, log));
+      return reply(await refreshIfStale(record, log));
     },
 
     async list(principal, query) {
@@ -283,7 +295,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const record = await owned(principal, id);
       const provider = providerOf(record);
       requireCapability(provider, { verb: 'content', variant });
-      const fresh = await refresher.refreshIfStale(record, log, { force: record.state.status !== 'completed' });
+      const fresh = await refreshIfStale(record, log, record.state.status !== 'completed');
       if (fresh.state.status !== 'completed') {
         throw new NotFoundError(
           fresh.state.status === 'failed'
@@ -299,15 +311,14 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const source = await owned(principal, id);
       const provider = providerOf(source);
       requireCapability(provider, { verb: 'remix' });
-      const fresh = await refresher.refreshIfStale(source, log);
+      // Before the refresh: a key that may not use the model never causes an upstream poll.
+      requireModelAllowed(principal, source.model);
+      const fresh = await refreshIfStale(source, log);
       if (fresh.state.status !== 'completed') {
         throw new InvalidRequestError(`Video '${id}' cannot be remixed until it is completed (status: ${fresh.state.status}).`, {
           param: 'video_id',
           code: 'video_not_ready',
         });
-      }
-      if (principal.models && !principal.models.includes(source.model)) {
-        throw new PermissionDeniedError(`This API key is not allowed to use the model '${source.model}'.`, { param: 'model' });
       }
       const plog = log.child({ provider: provider.id });
       const createdAt = clock.now();
