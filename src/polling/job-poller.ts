@@ -77,10 +77,8 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     try {
       const state = await provider.status(refOf(record), { log: log.child({ provider: provider.id }), signal: aborter.signal });
       deps.metrics.upstreamPolls.inc({ provider: provider.id, outcome: 'ok' });
-      if (state.status === undefined) {
-        deps.metrics.unknownStatus.inc({ provider: provider.id, status: state.rawStatus ?? '' });
-        log.warn({ videoId: record.id, provider: provider.id, rawStatus: state.rawStatus }, 'unknown upstream status; keeping the last known state');
-      }
+      // The adapter has already logged the word with its upstream context (observedState); count it here.
+      if (state.status === undefined) deps.metrics.unknownStatus.inc({ provider: provider.id, status: state.rawStatus ?? '' });
       return state;
     } catch (err) {
       if (aborter.signal.aborted) return undefined;
