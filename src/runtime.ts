@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { buildApp } from './app.js';
-import type { Clock } from './clock.js';
+import { DAY_MS, type Clock } from './clock.js';
 import type { Config, ProviderConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import { createBackgroundPoller, type BackgroundPoller } from './polling/background-poller.js';
@@ -39,7 +39,6 @@ export interface RuntimeOptions {
   dispatcherFor?: (config: ProviderConfig) => Dispatcher;
 }
 
-const DAY_MS = 86_400_000;
 
 interface SharedState {
   store: TaskStore;

@@ -1,8 +1,7 @@
-import type { Clock } from '../clock.js';
+import { DAY_MS, type Clock } from '../clock.js';
 import { TERMINAL_STATUSES } from '../openai/videos.js';
 import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
 
-const DAY_MS = 86_400_000;
 
 export interface MemoryTaskStoreOptions {
   clock: Clock;

@@ -1,12 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { Clock } from '../clock.js';
+import { DAY_MS, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_STATUSES } from '../openai/videos.js';
 import { videoIdFloor } from '../videos/video-id.js';
 import { execChecked, guardRedisStore, StoreDataError } from './redis-errors.js';
 import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
 
-const DAY_MS = 86_400_000;
 
 export interface RedisTaskStoreOptions {
   /** Owned by the caller, who also closes it: the store never connects or quits. */

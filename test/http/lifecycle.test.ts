@@ -123,6 +123,8 @@ describe('content', () => {
       headers: { authorization: `Bearer ${TEST_KEY}`, range: `bytes=${whole.length + 5}-` },
     });
     expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${whole.length}`);
+    expect(beyond.headers.get('content-type')).toContain('application/json');
     expect(((await beyond.json()) as { error: { code: string } }).error.code).toBe('range_not_satisfiable');
   });
 });

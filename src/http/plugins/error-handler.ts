@@ -45,6 +45,8 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
   const body: ErrorEnvelope = {
     error: { message: error.message, type: error.type, param: error.param, code: error.code },
   };
+  // A content handler may have set range headers before it failed; they describe bytes never sent.
+  reply.removeHeader('content-range').removeHeader('accept-ranges').removeHeader('content-length');
   return reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').send(body);
 }
 
