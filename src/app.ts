@@ -7,7 +7,10 @@ import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { ServiceUnavailableError } from './errors.js';
 import { authPlugin } from './http/plugins/auth.js';
-import { errorHandlerPlugin } from './http/plugins/error-handler.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { busboyLimits } from './http/multipart-body.js';
+import { bodyParsersPlugin } from './http/plugins/body-parsers.js';
+import { errorHandlerPlugin, sendError, toGatewayError } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
 import { videoRoutes } from './http/routes/videos.js';
 import type { JobPoller } from './polling/job-poller.js';
@@ -34,17 +37,29 @@ export interface AppDeps {
 /** Builds the whole application without listening; src/main.ts owns the process. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const uploadLimit = config.limits.upload_bytes;
+  const { server, limits } = config;
+  const uploadLimit = limits.upload_bytes;
+  // A JSON body may carry a base64 data-URL image as large as an upload.
+  const jsonLimit = uploadLimit + 64 * 1024;
+  const headersTimeoutMs = server.headers_timeout_s * 1000;
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     requestIdHeader: false,
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
-    // A JSON body may carry a data-URL image as large as an upload.
-    bodyLimit: uploadLimit + 64 * 1024,
+    bodyLimit: jsonLimit,
     // Fastify's own drain-time 503 is not OpenAI's envelope: the onRequest hook below answers it instead.
     return503OnClosing: false,
+    // Sockets never idle forever: slow headers, slow bodies, idle keep-alive and silent peers all end.
+    requestTimeout: server.request_timeout_s * 1000,
+    keepAliveTimeout: server.keep_alive_timeout_s * 1000,
+    connectionTimeout: server.connection_timeout_s * 1000,
+    // Node checks header and request deadlines on this period; a quarter of the deadline keeps them close to exact.
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeoutMs / 4)) },
+    // Errors raised before routing (bad percent-encoding, an over-long id) and by the HTTP parser, in the envelope.
+    frameworkErrors: (err, _request, reply) => sendError(reply, toGatewayError(err, jsonLimit)),
+    clientErrorHandler,
   });
 
   // Set when app.close() begins; requests still arriving on open keep-alive connections get a 503 envelope.
@@ -65,13 +80,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  // Only JSON and multipart are API bodies; anything else gets a 415 envelope.
-  app.removeContentTypeParser('text/plain');
-  await app.register(errorHandlerPlugin, { uploadLimit });
-  await app.register(multipart, {
-    limits: { fileSize: uploadLimit, fieldSize: uploadLimit, files: 1, fields: 64, parts: 128 },
+  await app.register(errorHandlerPlugin, { jsonLimit, drain: { maxBytes: limits.drain_bytes, timeoutMs: server.request_timeout_s * 1000 } });
+  await app.register(bodyParsersPlugin, { jsonLimit });
+  await app.register(multipart, { limits: busboyLimits(uploadLimit) });
+  await app.register(healthRoutes, {
+    store: deps.store,
+    providers: deps.providers,
+    metrics: deps.metrics.registry,
+    details: config.readyz.details,
   });
-  await app.register(healthRoutes, { store: deps.store, providers: deps.providers, metrics: deps.metrics.registry });
 
   const videos = createVideoService({
     config,
@@ -84,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, { keys: createKeyRing(config.keys) });
-      await v1.register(videoRoutes, { videos, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
+      await v1.register(videoRoutes, { videos, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
     },
     { prefix: '/v1' },
   );

@@ -23,6 +23,11 @@ export interface GatewayErrorOptions {
   headers?: Record<string, string>;
   /** Create may fail over to the alias's next target (connection error, timeout, 429, 5xx). */
   failover?: boolean;
+  /**
+   * The provider id involved, for the operator's log line only. Clients never
+   * see provider names (the README's promise); they get the request id instead.
+   */
+  provider?: string;
   cause?: unknown;
 }
 
@@ -33,6 +38,7 @@ export class GatewayError extends Error {
   readonly code: string | null;
   readonly headers: Record<string, string>;
   readonly failover: boolean;
+  readonly provider: string | undefined;
 
   constructor(status: number, type: ErrorType, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -43,6 +49,7 @@ export class GatewayError extends Error {
     this.code = options.code ?? null;
     this.headers = options.headers ?? {};
     this.failover = options.failover ?? false;
+    this.provider = options.provider;
   }
 }
 

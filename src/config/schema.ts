@@ -17,12 +17,25 @@ const nonEmpty = z.string().trim().min(1);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const ServerSchema = z.strictObject({
-  host: nonEmpty.default('127.0.0.1'),
-  port: int(0, 65535).default(8080),
-  /** Seconds to wait for in-flight requests on SIGTERM before forcing exit. */
-  shutdown_timeout_s: int(1, 3600).default(25),
-});
+const ServerSchema = z
+  .strictObject({
+    host: nonEmpty.default('127.0.0.1'),
+    port: int(0, 65535).default(8080),
+    /** Seconds to wait for in-flight requests on SIGTERM before forcing exit. */
+    shutdown_timeout_s: int(1, 3600).default(25),
+    /** A client must send its request headers within this long of connecting (or of its previous request). */
+    headers_timeout_s: int(1, 3600).default(30),
+    /** ... and the whole request, body included, within this long: slow uploads of a large image still finish. */
+    request_timeout_s: int(1, 3600).default(120),
+    /** An idle keep-alive connection is closed after this long (above common load balancers' 60 s). */
+    keep_alive_timeout_s: int(1, 3600).default(72),
+    /** A connection with no traffic either way for this long is closed (a client that stopped reading). */
+    connection_timeout_s: int(1, 86400).default(300),
+  })
+  .refine((s) => s.headers_timeout_s <= s.request_timeout_s, {
+    message: 'headers_timeout_s must not exceed request_timeout_s',
+    path: ['headers_timeout_s'],
+  });
 
 const StoreSchema = z
   .strictObject({
@@ -37,7 +50,20 @@ const StoreSchema = z
 
 const LimitsSchema = z
   .strictObject({
+    /** The largest multipart body (and so the largest file); JSON bodies may be 64 KiB larger. */
     upload_bytes: int(1024).default(20 * 1024 * 1024),
+    /**
+     * An oversize body is read and thrown away up to this many more bytes before
+     * the 413 is sent, so a client still uploading reads the 413 instead of a reset.
+     */
+    drain_bytes: int(0).default(64 * 1024 * 1024),
+  })
+  .prefault({});
+
+const ReadyzSchema = z
+  .strictObject({
+    /** Show providers and credential health on the unauthenticated /readyz (off: status only). */
+    details: z.boolean().default(false),
   })
   .prefault({});
 
@@ -133,10 +159,12 @@ export const ConfigSchema = z
     server: ServerSchema.prefault({}),
     store: StoreSchema,
     limits: LimitsSchema,
+    readyz: ReadyzSchema,
     poll: PollSchema,
     keys: z.array(KeySchema).min(1, 'at least one gateway key is needed'),
     providers: z.array(ProviderConfigSchema).min(1),
-    models: z.record(nonEmpty, z.array(TargetSchema).min(1)).refine((m) => Object.keys(m).length > 0, {
+    // `__proto__` cannot be an own key of the parsed object; every other name works (lookups use Object.hasOwn).
+    models: z.record(nonEmpty.refine((k) => k !== '__proto__', 'reserved name'), z.array(TargetSchema).min(1)).refine((m) => Object.keys(m).length > 0, {
       message: 'at least one model alias is needed',
     }),
   })
@@ -151,7 +179,7 @@ export const ConfigSchema = z
       if (names.has(k.name)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'name'], message: `duplicate key name "${k.name}"` });
       names.add(k.name);
       k.models?.forEach((m, j) => {
-        if (!(m in cfg.models)) {
+        if (!Object.hasOwn(cfg.models, m)) {
           ctx.addIssue({ code: 'custom', path: ['keys', i, 'models', j], message: `unknown model alias "${m}"` });
         }
       });
@@ -171,3 +199,5 @@ export type KeyConfig = z.output<typeof KeySchema>;
 export type ModelTarget = z.output<typeof TargetSchema>;
 export type PollConfig = z.output<typeof PollSchema>;
 export type StoreConfig = z.output<typeof StoreSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
+export type LimitsConfig = z.output<typeof LimitsSchema>;

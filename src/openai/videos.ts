@@ -74,19 +74,33 @@ export const PromptSchema = stringField('prompt')
   .min(1, "Invalid 'prompt': string too short. Expected a string with minimum length 1.")
   .max(32000, "Invalid 'prompt': string too long. Expected a string with maximum length 32000.");
 
-const IMAGE_DATA_URL = /^data:image\/(png|jpeg|jpg|webp);base64,[A-Za-z0-9+/=\s]+$/;
+/** A base64 image data URL; its bytes are sniffed apart, like an uploaded file's. */
+const IMAGE_DATA_URL = /^data:image\/(?:png|jpeg|jpg|webp);base64,/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The base64 payload of an image data URL (whitespace removed), or undefined when it is not one. */
+export function imageDataUrlPayload(url: string): string | undefined {
+  const header = IMAGE_DATA_URL.exec(url);
+  if (!header) return undefined;
+  const payload = url.slice(header[0].length).replace(/\s+/g, '');
+  return payload.length > 0 && payload.length % 4 === 0 && BASE64.test(payload) ? payload : undefined;
+}
+
+const isHttpUrl = (u: string): boolean => {
+  try {
+    const url = new URL(u);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+};
 
 export const ImageUrlSchema = stringField('input_reference.image_url')
-  .max(20971520)
-  .refine((u) => {
-    if (IMAGE_DATA_URL.test(u)) return true;
-    try {
-      const url = new URL(u);
-      return url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'Invalid image_url: expected an http(s) URL or a base64 data URL of a PNG, JPEG or WebP image.');
+  .max(20971520, "Invalid 'input_reference.image_url': string too long. Expected a string with maximum length 20971520.")
+  .refine(
+    (u) => (u.slice(0, 5).toLowerCase() === 'data:' ? imageDataUrlPayload(u) !== undefined : isHttpUrl(u)),
+    'Invalid image_url: expected an http(s) URL or a base64 data URL of a PNG, JPEG or WebP image.',
+  );
 
 /** The object form of input_reference (JSON body, or bracketed multipart fields). */
 export const InputReferenceObjectSchema = z
@@ -101,8 +115,8 @@ export const InputReferenceObjectSchema = z
     message: 'Provide exactly one of `image_url` or `file_id` in input_reference.',
   });
 
-/** The fields of a create request after JSON or multipart decoding (file handled apart). */
-export const VideoCreateFieldsSchema = z.object({
+/** The fields of a create request after JSON or multipart decoding (file handled apart). Unknown fields are a 400, as at OpenAI. */
+export const VideoCreateFieldsSchema = z.strictObject({
   prompt: PromptSchema,
   model: stringField('model').min(1).optional(),
   seconds: stringField('seconds')
@@ -112,18 +126,23 @@ export const VideoCreateFieldsSchema = z.object({
     .regex(/^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$/, "Invalid 'size': expected WIDTHxHEIGHT, such as '720x1280' or '1280x720'.")
     .optional(),
   input_reference: InputReferenceObjectSchema.optional(),
+  /** OpenAI's guide-only field; accepted by the schema so the 400 can say it is unsupported rather than unknown. */
+  characters: z.unknown().optional(),
 });
 export type VideoCreateFields = z.infer<typeof VideoCreateFieldsSchema>;
 
-export const VideoRemixBodySchema = z.object({ prompt: PromptSchema });
+export const VideoRemixBodySchema = z.strictObject({ prompt: PromptSchema });
+
+const LIMIT_MESSAGE = "Invalid 'limit': expected an integer between 1 and 100.";
 
 export const VideoListQuerySchema = z.object({
-  after: z.string().min(1).optional(),
-  limit: z.coerce
-    .number({ error: "Invalid 'limit': expected an integer between 1 and 100." })
-    .int("Invalid 'limit': expected an integer between 1 and 100.")
-    .min(1, "Invalid 'limit': expected an integer between 1 and 100.")
-    .max(100, "Invalid 'limit': expected an integer between 1 and 100.")
+  after: z.string({ error: "Invalid 'after': expected a video id." }).min(1, "Invalid 'after': expected a video id.").optional(),
+  // Plain decimal digits only: `0x10`, `1e1`, `+5` and `5.0` are not integers here, whatever Number() thinks.
+  limit: z
+    .string({ error: LIMIT_MESSAGE })
+    .regex(/^[0-9]{1,6}$/, LIMIT_MESSAGE)
+    .transform(Number)
+    .pipe(z.number().min(1, LIMIT_MESSAGE).max(100, LIMIT_MESSAGE))
     .default(20),
   order: z.enum(['asc', 'desc'], { error: "Invalid 'order': expected 'asc' or 'desc'." }).default('desc'),
 });

@@ -16,7 +16,15 @@ export interface RoutedTarget {
 }
 
 export function defaultModel(models: Config['models']): string {
-  return 'sora-2' in models ? 'sora-2' : Object.keys(models)[0]!;
+  return Object.hasOwn(models, 'sora-2') ? 'sora-2' : Object.keys(models)[0]!;
+}
+
+/**
+ * The alias's targets, or undefined for an unknown alias. The alias is client
+ * input: an own-property check, so `constructor` or `__proto__` is simply unknown.
+ */
+export function targetsOf(models: Config['models'], alias: string): readonly ModelTarget[] | undefined {
+  return Object.hasOwn(models, alias) ? models[alias] : undefined;
 }
 
 const fits = (allowed: readonly string[] | undefined, value: string) => allowed === undefined || allowed.includes(value);

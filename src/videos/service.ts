@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/key-ring.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config/schema.js';
+import type { Config, ModelTarget } from '../config/schema.js';
 import {
   GatewayError,
   InvalidRequestError,
@@ -20,9 +20,9 @@ import type { TaskRecord, TaskStore } from '../stores/task-store.js';
 import { requireCapability } from './capabilities.js';
 import { refOf } from './job-ref.js';
 import { persistAccepted } from './persist.js';
-import { defaultModel, routeTargets } from './routing.js';
+import { defaultModel, routeTargets, targetsOf } from './routing.js';
 import { initialState, isTerminal, toVideo } from './state.js';
-import { mintVideoId } from './video-id.js';
+import { isVideoId, mintVideoId } from './video-id.js';
 
 export interface VideoCreateRequest {
   prompt: string;
@@ -161,6 +161,8 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
 
   /** Another key's video is indistinguishable from a missing one. */
   const owned = async (principal: Principal, id: string): Promise<TaskRecord> => {
+    // Anything that is not one of our ids never reaches the store (no odd Redis keys, no hash tags).
+    if (!isVideoId(id)) throw notFound(id);
     const record = await store.get(id);
     if (!record || record.owner !== principal.name) throw notFound(id);
     return record;
@@ -186,23 +188,25 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     }
   };
 
-  const resolveModel = (principal: Principal, requested: string | undefined): string => {
+  const resolveModel = (principal: Principal, requested: string | undefined): { alias: string; targets: readonly ModelTarget[] } => {
     const alias = requested ?? defaultModel(config.models);
-    if (!(alias in config.models)) {
-      const known = Object.keys(config.models).map((m) => `'${m}'`).join(', ');
+    const targets = targetsOf(config.models, alias);
+    if (!targets) {
+      // Only the aliases this key may use: the rest are none of its business.
+      const known = (principal.models ?? Object.keys(config.models)).map((m) => `'${m}'`).join(', ');
       throw new InvalidRequestError(`The model '${alias}' does not exist. Available models: ${known}.`, {
         param: 'model',
         code: 'model_not_found',
       });
     }
     requireModelAllowed(principal, alias);
-    return alias;
+    return { alias, targets };
   };
 
   return {
     async create(principal, request, log) {
-      const alias = resolveModel(principal, request.model);
-      const routed = routeTargets(alias, config.models[alias]!, providers, request);
+      const { alias, targets } = resolveModel(principal, request.model);
+      const routed = routeTargets(alias, targets, providers, request);
       const createdAt = clock.now();
       const id = mintVideoId(createdAt);
       const job = await startJob(principal, id, log, async () => {

@@ -27,9 +27,18 @@ const problemsOf = (text: string, env: Record<string, string> = {}): readonly st
 describe('parseConfig', () => {
   it('fills every default and freezes the result', () => {
     const config = parseConfig(MINIMAL, {});
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, shutdown_timeout_s: 25 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      shutdown_timeout_s: 25,
+      headers_timeout_s: 30,
+      request_timeout_s: 120,
+      keep_alive_timeout_s: 72,
+      connection_timeout_s: 300,
+    });
     expect(config.store).toMatchObject({ type: 'memory', prefix: 'reelay:', retention_days: 30 });
-    expect(config.limits.upload_bytes).toBe(20 * 1024 * 1024);
+    expect(config.limits).toEqual({ upload_bytes: 20 * 1024 * 1024, drain_bytes: 64 * 1024 * 1024 });
+    expect(config.readyz).toEqual({ details: false });
     expect(config.poll).toMatchObject({ initial_ms: 2000, max_ms: 15000, min_interval_ms: 1000 });
     expect(config.keys[0]!.key).toBe('sk-reelay-dev');
     expect(Object.isFrozen(config.keys[0])).toBe(true);

@@ -40,7 +40,7 @@ describe('graceful shutdown', () => {
     expect(head.toLowerCase()).toContain('content-type: application/json');
     expect(head.toLowerCase()).toContain('retry-after: 1');
     expect(JSON.parse(json)).toEqual({
-      error: { message: 'Reelay is shutting down. Retry the request.', type: 'service_unavailable', param: null, code: 'shutting_down' },
+      error: { message: expect.stringMatching(/^Reelay is shutting down\. Retry the request\. \(request id: req_[0-9a-f]{32}\)$/), type: 'service_unavailable', param: null, code: 'shutting_down' },
     });
   });
 });

@@ -10,7 +10,8 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** RFC 6750 bearer syntax, ASCII only: a trailing U+00A0 (a latin1 0xA0 byte) is not whitespace to strip. */
+const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
 
 export function authenticate(request: FastifyRequest, keys: KeyRing): Principal {
   const header = request.headers.authorization;

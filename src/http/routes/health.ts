@@ -7,9 +7,16 @@ export interface HealthRoutesOptions {
   metrics: Registry;
   store: TaskStore;
   providers: ProviderRegistry;
+  /** readyz.details: list providers and credential health on the unauthenticated probe. */
+  details: boolean;
 }
 
-/** Liveness says the process answers; readiness says it can serve (the store answers). */
+/**
+ * Liveness says the process answers; readiness says it can serve (the store
+ * answers). Both need no key, so by default readiness says only that:
+ * provider ids, credential fingerprints and store errors are for operators
+ * (`readyz.details: true`), and always in the log.
+ */
 export async function healthRoutes(app: FastifyInstance, opts: HealthRoutesOptions): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -19,14 +26,19 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthRoutesOptio
     return opts.metrics.metrics();
   });
 
-  app.get('/readyz', async (_request, reply) => {
-    const providers = Object.fromEntries([...opts.providers.values()].map((p) => [p.id, { type: p.type, credentials: p.health?.() ?? [] }]));
+  const providerHealth = () =>
+    Object.fromEntries([...opts.providers.values()].map((p) => [p.id, { type: p.type, credentials: p.health?.() ?? [] }]));
+
+  app.get('/readyz', async (request, reply) => {
     try {
       await opts.store.ping();
-      return { status: 'ready', store: 'ok', providers };
+      return opts.details ? { status: 'ready', store: 'ok', providers: providerHealth() } : { status: 'ready' };
     } catch (err) {
+      request.log.warn({ err: { message: (err as Error).message } }, 'readiness check failed: the store does not answer');
       reply.code(503).header('retry-after', '1');
-      return { status: 'unavailable', store: 'unreachable', error: (err as Error).message, providers };
+      return opts.details
+        ? { status: 'unavailable', store: 'unreachable', error: (err as Error).message, providers: providerHealth() }
+        : { status: 'unavailable' };
     }
   });
 }

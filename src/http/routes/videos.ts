@@ -7,6 +7,8 @@ import { readCreateRequest, readRemixRequest, validationError } from '../request
 
 export interface VideoRoutesOptions {
   videos: VideoService;
+  /** limits.upload_bytes: the multipart body cap. */
+  uploadBytes: number;
   /** Where rate limits count (Redis shared by all instances, or in process). */
   rateLimit: Omit<RateLimitOptions, 'bucket'>;
 }
@@ -24,15 +26,15 @@ function send(reply: FastifyReply, answer: VideoReply) {
  * nothing else. Routes sit in two scopes, one per rate-limit bucket.
  */
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
-  const { videos } = opts;
+  const { videos, uploadBytes } = opts;
 
   await app.register(async (creates) => {
     await creates.register(rateLimitPlugin, { ...opts.rateLimit, bucket: 'create' });
 
-    creates.post('/videos', async (request, reply) => send(reply, await videos.create(request.principal, await readCreateRequest(request), request.log)));
+    creates.post('/videos', async (request, reply) => send(reply, await videos.create(request.principal, await readCreateRequest(request, uploadBytes), request.log)));
 
     creates.post<IdParams>('/videos/:id/remix', async (request, reply) => {
-      const { prompt } = await readRemixRequest(request);
+      const { prompt } = await readRemixRequest(request, uploadBytes);
       return send(reply, await videos.remix(request.principal, request.params.id, prompt, request.log));
     });
   });
