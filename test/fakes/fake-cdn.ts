@@ -37,16 +37,22 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return start >= size || end < start ? 'unsatisfiable' : { start, end };
 }
 
+export interface SendBytesOptions {
+  /** A 416 says `Content-Range: bytes *\/N` (default), or nothing, as some CDNs and proxies do. */
+  unsatisfiedContentRange?: boolean;
+}
+
 /** Writes `data` honouring the request's Range header (200 or 206 or 416). */
 export function sendBytes(
   res: ServerResponse,
   rangeHeader: string | undefined,
   data: Buffer,
   headers: Record<string, string>,
+  { unsatisfiedContentRange = true }: SendBytesOptions = {},
 ): void {
   const range = parseRange(rangeHeader, data.length);
   if (range === 'unsatisfiable') {
-    res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
+    res.writeHead(416, unsatisfiedContentRange ? { 'content-range': `bytes */${data.length}` } : {}).end();
     return;
   }
   if (range) {
@@ -59,7 +65,7 @@ export function sendBytes(
   res.writeHead(200, { ...headers, 'content-length': String(data.length), 'accept-ranges': 'bytes' }).end(data);
 }
 
-export async function startFakeCdn(): Promise<FakeCdn> {
+export async function startFakeCdn(options: SendBytesOptions = {}): Promise<FakeCdn> {
   const files = new Map<string, { data: Buffer; contentType: string }>();
   const requests: CdnRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -70,7 +76,7 @@ export async function startFakeCdn(): Promise<FakeCdn> {
       res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
       return;
     }
-    sendBytes(res, req.headers.range, file.data, { 'content-type': file.contentType });
+    sendBytes(res, req.headers.range, file.data, { 'content-type': file.contentType }, options);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

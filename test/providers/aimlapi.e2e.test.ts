@@ -8,7 +8,7 @@ import type { VideoCreateParams, VideoSeconds, VideoSize } from 'openai/resource
 import { defaultVideo, makePng } from '../fakes/gptge-upstream.js';
 import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
 import { startReelay, type RunningReelay } from '../helpers/reelay.js';
-import { caught, download, envelopeMessage, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
+import { caught, download, envelopeMessage, expectNoProviderIds, providerYaml, reelayYaml, sha, startE2E, stopE2E, toldClients, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * aimlapi adapter end to end: the official SDK → Reelay → a fake AI/ML API
@@ -21,16 +21,22 @@ const OPENAI_STATUSES = ['queued', 'in_progress', 'completed', 'failed'];
 const secs = (s: string) => s as VideoSeconds;
 const size = (s: string) => s as VideoSize;
 
+/** Provider ids no client message could contain by chance ("aiml" is in aimlapi's own messages); clients must never read them. */
+const AIML = 'aiml-q7';
+const BACKUP = 'backup-q7';
+const DEAD = 'dead-q7';
+const IDS = [AIML, BACKUP, DEAD];
+
 const MODELS = `  sora-2-pro:
-    - provider: aiml
+    - provider: ${AIML}
       model: openai/sora-2-pro-t2v
       image_model: openai/sora-2-pro-i2v
   sora-2:
-    - provider: aiml
+    - provider: ${AIML}
       model: openai/sora-2-t2v
       image_model: openai/sora-2-i2v
   text-only:
-    - provider: aiml
+    - provider: ${AIML}
       model: openai/sora-2-t2v`;
 
 const provider = (id: string, url: string) => providerYaml('aimlapi', id, url, KEYS);
@@ -42,7 +48,7 @@ interface Env extends E2EEnv<FakeAimlapi> {
 async function start(options: AimlFakeOptions = {}, models = MODELS): Promise<Env> {
   const fake = await startFakeAimlapi({ keys: [...KEYS], ...options });
   const clock = manualClock();
-  return { ...(await startE2E(fake, reelayYaml(provider('aiml', fake.url), models), clock)), clock };
+  return { ...(await startE2E(fake, reelayYaml(provider(AIML, fake.url), models), clock)), clock };
 }
 
 /** Progress is estimated from elapsed time: the clock moves 30 s before each retrieve. */
@@ -249,6 +255,14 @@ describe('aimlapi: video.url on a CDN', () => {
     expect(env.fake.requestsOf('status').length).toBe(polls + 1);
     for (const r of cdn.requests) expect(r.headers.authorization).toBeUndefined();
   });
+
+  it('answers a Range past the end of the CDN file with 416 and bytes */N', async () => {
+    const created = await env.client.videos.create({ model: 'sora-2', prompt: 'cdn range too far' });
+    await untilTerminal(env.client, created.id, tick(env.clock));
+    const err = await caught(download(env.client, created.id, { Range: `bytes=${env.fake.video.length}-` }));
+    expect(err).toMatchObject({ status: 416, code: 'range_not_satisfiable' });
+    expect(err.headers?.get('content-range')).toBe(`bytes */${env.fake.video.length}`);
+  });
 });
 
 describe('aimlapi: key pool and failures', () => {
@@ -261,14 +275,17 @@ describe('aimlapi: key pool and failures', () => {
     b = await startFakeAimlapi({ keys: [...KEYS], createStatus: 200 });
     reelay = await startReelay({
       yaml: reelayYaml(
-        [provider('aiml', a.url), provider('backup', b.url)].join('\n'),
+        [provider(AIML, a.url), provider(BACKUP, b.url), provider(DEAD, 'http://127.0.0.1:9/v2')].join('\n'),
         `  sora-2:
-    - provider: aiml
+    - provider: ${AIML}
       model: openai/sora-2-t2v
-    - provider: backup
+    - provider: ${BACKUP}
       model: openai/sora-2-t2v
   solo:
-    - provider: aiml
+    - provider: ${AIML}
+      model: openai/sora-2-t2v
+  dead-only:
+    - provider: ${DEAD}
       model: openai/sora-2-t2v`,
       ),
     });
@@ -291,6 +308,21 @@ describe('aimlapi: key pool and failures', () => {
     const err = await caught(client.videos.create({ model: 'solo', prompt: 'down #maintenance' }));
     expect(err).toBeInstanceOf(InternalServerError);
     expect(err.status).toBe(502);
+    // The upstream's own words (which name aimlapi.com) are kept; the provider id is not added.
+    expect(envelopeMessage(err)).toMatch(/^The upstream provider failed \(HTTP 503\): .*help@aimlapi\.com/);
+  });
+
+  it('answers 502 upstream_unreachable for a refused connection when there is nowhere to fail over', async () => {
+    const err = await caught(client.videos.create({ model: 'dead-only', prompt: 'nobody there' }));
+    expect(err).toMatchObject({ status: 502, code: 'upstream_unreachable' });
+    expect(envelopeMessage(err)).toMatch(/^Could not reach the upstream provider \(ECONNREFUSED\)\./);
+  });
+
+  it('answers 502 upstream_bad_response for a create answer without an id', async () => {
+    a.failNext('create', { status: 200, body: { status: 'queued' } });
+    const err = await caught(client.videos.create({ model: 'solo', prompt: 'no id' }));
+    expect(err).toMatchObject({ status: 502, code: 'upstream_bad_response' });
+    expect(envelopeMessage(err)).toMatch(/^The upstream provider accepted the request but returned no generation id\./);
   });
 
   it('disables a key answered with 401 and shows it in /readyz', async () => {
@@ -299,9 +331,9 @@ describe('aimlapi: key pool and failures', () => {
     await client.videos.create({ model: 'solo', prompt: 'after revoke B' });
     expect([...a.jobs.values()].filter((j) => String(j.body.prompt).startsWith('after revoke')).map((j) => j.key)).toEqual([KEYS[1], KEYS[1]]);
     const ready = (await (await fetch(`${reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: { fingerprint: string; state: string }[] }> };
-    expect(ready.providers.aiml!.credentials).toEqual([
-      expect.objectContaining({ fingerprint: credentialFingerprint('aiml', KEYS[0]), state: 'disabled' }),
-      expect.objectContaining({ fingerprint: credentialFingerprint('aiml', KEYS[1]), state: 'active' }),
+    expect(ready.providers[AIML]!.credentials).toEqual([
+      expect.objectContaining({ fingerprint: credentialFingerprint(AIML, KEYS[0]), state: 'disabled' }),
+      expect.objectContaining({ fingerprint: credentialFingerprint(AIML, KEYS[1]), state: 'active' }),
     ]);
   });
 
@@ -315,5 +347,13 @@ describe('aimlapi: key pool and failures', () => {
   it('never lets a provider key into a log line', () => {
     const logs = reelay.logs.join('\n');
     for (const key of KEYS) expect(logs).not.toContain(key);
+  });
+});
+
+// Runs last: it reads what every test above was told.
+describe('aimlapi: what clients are told', () => {
+  it('never names a provider in any error message, envelope or header (400, 404, 5xx, 401, 429, 416, refused connection…)', () => {
+    expect(toldClients().length).toBeGreaterThan(10);
+    expectNoProviderIds(IDS, ...toldClients());
   });
 });

@@ -6,7 +6,7 @@ import { startFakeCdn, type FakeCdn } from '../fakes/fake-cdn.js';
 import type { VideoCreateParams, VideoSeconds } from 'openai/resources/videos';
 import { defaultVideo, makePng, startFakeGptge, type FakeGptge, type FakeJob, type GptgeFakeOptions } from '../fakes/gptge-upstream.js';
 import { startReelay, TEST_KEY, type RunningReelay } from '../helpers/reelay.js';
-import { caught, download, envelopeMessage, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
+import { caught, download, envelopeMessage, expectNoKeys, expectNoProviderIds, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, toldClients, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * gptge adapter end to end: the official SDK → Reelay → a fake new-api reseller
@@ -22,11 +22,19 @@ const secs = (s: string) => s as VideoSeconds;
 
 const provider = (id: string, url: string, extra = '') => providerYaml('gptge', id, url, KEYS, { extra });
 
+/** Provider ids no client message could contain by chance; clients must never read them. */
+const UP = 'reseller-q7';
+const DEAD = 'dead-q7';
+const FIRST = 'first-q7';
+const SECOND = 'second-q7';
+const IDS = [UP, DEAD, FIRST, SECOND];
+const SORA_2 = `  sora-2:\n    - provider: ${UP}`;
+
 type Env = E2EEnv<FakeGptge>;
 
 async function start(fakeOptions: GptgeFakeOptions, models: string, extra = ''): Promise<Env> {
   const fake = await startFakeGptge({ keys: [...KEYS], ...fakeOptions });
-  return startE2E(fake, reelayYaml(provider('up', fake.url, extra), models));
+  return startE2E(fake, reelayYaml(provider(UP, fake.url, extra), models));
 }
 
 /** Requests that concern one upstream job (its id percent-encoded in the path). */
@@ -35,7 +43,7 @@ const requestsFor = (fake: FakeGptge, job: FakeJob) => fake.requests.filter((r) 
 describe('gptge: gpt.ge (new-api v2, task_ ids)', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await start({ mode: 'v2' }, '  sora-2:\n    - provider: up\n  sora-2-pro:\n    - provider: up');
+    env = await start({ mode: 'v2' }, `${SORA_2}\n  sora-2-pro:\n    - provider: ${UP}`);
   });
   afterAll(() => stopE2E(env));
 
@@ -76,6 +84,36 @@ describe('gptge: gpt.ge (new-api v2, task_ ids)', () => {
     expect(res.headers.get('content-range')).toBe(`bytes 100-1123/${fake.video.length}`);
     expect(bytes.equals(fake.video.subarray(100, 1124))).toBe(true);
     expect(fake.requestsOf('content').at(-1)!.headers.range).toBe('bytes=100-1123');
+  });
+
+  it('answers a Range past the end with 416 and the content-range new-api sent', async () => {
+    const { client, fake } = env;
+    const created = await client.videos.create({ prompt: 'range too far' });
+    await untilTerminal(client, created.id);
+    const err = await caught(download(client, created.id, { Range: `bytes=${fake.video.length}-` }));
+    expect(err.status).toBe(416);
+    expect(err.headers?.get('content-range')).toBe(`bytes */${fake.video.length}`);
+    expect(err.code).toBe('range_not_satisfiable');
+  });
+
+  it('ignores a multi-range or malformed Range: 200 with the whole body, nothing forwarded', async () => {
+    const { client, fake } = env;
+    const created = await client.videos.create({ prompt: 'odd ranges' });
+    await untilTerminal(client, created.id);
+    for (const range of ['bytes=0-0,5-9', 'bytes=abc', 'items=0-5']) {
+      const { res, bytes } = await download(client, created.id, { Range: range });
+      expect(res.status).toBe(200);
+      expect(sha(bytes)).toBe(fake.videoSha256);
+      expect(fake.requestsOf('content').at(-1)!.headers.range).toBeUndefined();
+    }
+  });
+
+  it('answers a 5xx with nowhere to fail over as a 502', async () => {
+    env.fake.failNext('create', { status: 502, body: '<html><title>502 Bad Gateway</title></html>' });
+    const err = await caught(env.client.videos.create({ prompt: 'bad gateway' }));
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect(envelopeMessage(err)).toContain('The upstream provider failed (HTTP 502): 502 Bad Gateway');
   });
 
   it('image to video: the uploaded file becomes the multipart input_reference part, bytes intact', async () => {
@@ -132,7 +170,7 @@ describe('gptge: gpt.ge (new-api v2, task_ ids)', () => {
     expect(err).toBeInstanceOf(InternalServerError);
     expect(err).toMatchObject({ status: 502, code: 'upstream_quota_exhausted' });
     const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: { state: string }[] }> };
-    expect(ready.providers.up!.credentials.map((c) => c.state)).toEqual(['active', 'active']);
+    expect(ready.providers[UP]!.credentials.map((c) => c.state)).toEqual(['active', 'active']);
   });
 
   it("reports a 200 answer without a task id as a 502 carrying the panel's message", async () => {
@@ -239,13 +277,13 @@ describe('gptge: the storyboard reseller (seed 002)', () => {
             : cdn.put(`/v/${sha(Buffer.from(job.id))}.mp4`, video),
       },
       `  sora-2:
-    - provider: up
+    - provider: ${UP}
       seconds: ["10", "15", "25"]
   sora-2-pro:
-    - provider: up
+    - provider: ${UP}
       seconds: ["10", "15", "25"]
   veo-3.1:
-    - provider: up
+    - provider: ${UP}
       seconds: ["4", "8", "12"]`,
     );
   });
@@ -345,9 +383,43 @@ describe('gptge: the storyboard reseller (seed 002)', () => {
     expect(proxied[0]!.key).toBe(jobByPrompt(fake, 'link rot #expired').key);
   });
 
+  it('answers a Range past the end of the CDN file with 416 and the CDN\'s content-range', async () => {
+    const created = await env.client.videos.create({ model: 'sora-2', prompt: 'cdn range too far', seconds: secs('10') });
+    await untilTerminal(env.client, created.id);
+    const err = await caught(download(env.client, created.id, { Range: 'bytes=-0' }));
+    expect(err.status).toBe(416);
+    expect(err.headers?.get('content-range')).toBe(`bytes */${env.fake.video.length}`);
+  });
+
   it('never lets a provider key into a log line or reach the CDN', () => {
     expectNoKeys(KEYS, env.reelay.logs.join('\n'));
     for (const r of cdn.requests) expect(r.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('gptge: a 416 from a CDN that sends no content-range', () => {
+  let env: Env;
+  let cdn: FakeCdn;
+  beforeAll(async () => {
+    cdn = await startFakeCdn({ unsatisfiedContentRange: false });
+    const video = defaultVideo();
+    env = await start({ mode: 'storyboard', video, fileUrl: (job) => cdn.put(`/v/${sha(Buffer.from(job.id))}.mp4`, video) }, `  sora-2:\n    - provider: ${UP}\n      seconds: ["10"]`);
+  });
+  afterAll(async () => {
+    await stopE2E(env);
+    await cdn.close();
+  });
+
+  it('learns the length from one GET without the Range (no key, body unread) and sends bytes */N', async () => {
+    const created = await env.client.videos.create({ prompt: 'no content-range', seconds: secs('10') });
+    await untilTerminal(env.client, created.id);
+    const err = await caught(download(env.client, created.id, { Range: `bytes=${env.fake.video.length + 5}-` }));
+    expect(err.status).toBe(416);
+    expect(err.headers?.get('content-range')).toBe(`bytes */${env.fake.video.length}`);
+    expect(cdn.requests.map((r) => [r.headers.range, r.headers.authorization])).toEqual([
+      [`bytes=${env.fake.video.length + 5}-`, undefined],
+      [undefined, undefined],
+    ]);
   });
 });
 
@@ -358,8 +430,11 @@ describe('gptge: /content answering JSON with a URL', () => {
   beforeAll(async () => {
     cdn = await startFakeCdn();
     const video = defaultVideo();
-    foreign = await start({ content: 'json', video, fileUrl: (job) => cdn.put(`/f/${sha(Buffer.from(job.id))}.mp4`, video) }, '  sora-2:\n    - provider: up');
-    local = await start({ content: 'json' }, '  sora-2:\n    - provider: up'); // URL on the reseller's own origin
+    foreign = await start(
+      { content: 'json', video, fileUrl: (job) => (job.prompt.includes('#ftp') ? 'ftp://files.example/v.mp4' : cdn.put(`/f/${sha(Buffer.from(job.id))}.mp4`, video)) },
+      SORA_2,
+    );
+    local = await start({ content: 'json' }, SORA_2); // URL on the reseller's own origin
   });
   afterAll(async () => {
     await stopE2E(foreign);
@@ -377,6 +452,14 @@ describe('gptge: /content answering JSON with a URL', () => {
     expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  it('answers JSON naming no usable URL with a 502', async () => {
+    const created = await foreign.client.videos.create({ prompt: 'json content #ftp' });
+    await untilTerminal(foreign.client, created.id);
+    const err = await caught(foreign.client.videos.downloadContent(created.id));
+    expect(err).toMatchObject({ status: 502, code: 'upstream_bad_response' });
+    expect(envelopeMessage(err)).toContain('The upstream provider answered content with JSON that names no URL.');
+  });
+
   it("follows a URL on the reseller's own origin with the creating key", async () => {
     const created = await local.client.videos.create({ prompt: 'json content, same origin' });
     await untilTerminal(local.client, created.id);
@@ -390,7 +473,7 @@ describe('gptge: /content answering JSON with a URL', () => {
 describe('gptge: url / metadata.url on the finished job', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await start({ urlField: 'metadata.url', mode: 'v1' }, '  sora-2:\n    - provider: up');
+    env = await start({ urlField: 'metadata.url', mode: 'v1' }, SORA_2);
   });
   afterAll(() => stopE2E(env));
 
@@ -408,7 +491,7 @@ describe('gptge: url / metadata.url on the finished job', () => {
 describe('gptge: encoding json', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await start({ mode: 'v1', words: { queued: 'pending' } }, '  sora-2:\n    - provider: up', '    encoding: json\n');
+    env = await start({ mode: 'v1', words: { queued: 'pending' } }, SORA_2, '    encoding: json\n');
   });
   afterAll(() => stopE2E(env));
 
@@ -435,7 +518,7 @@ describe('gptge: encoding json', () => {
 describe('gptge: key pool', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await start({}, '  sora-2:\n    - provider: up');
+    env = await start({}, SORA_2);
   });
   afterAll(() => stopE2E(env));
 
@@ -451,11 +534,11 @@ describe('gptge: key pool', () => {
     await untilTerminal(client, second.id);
 
     const ready = (await (await fetch(`${reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: { fingerprint: string; state: string }[] }> };
-    expect(ready.providers.up!.credentials).toEqual([
-      expect.objectContaining({ fingerprint: credentialFingerprint('up', KEYS[0]), state: 'disabled' }),
-      expect.objectContaining({ fingerprint: credentialFingerprint('up', KEYS[1]), state: 'active' }),
+    expect(ready.providers[UP]!.credentials).toEqual([
+      expect.objectContaining({ fingerprint: credentialFingerprint(UP, KEYS[0]), state: 'disabled' }),
+      expect.objectContaining({ fingerprint: credentialFingerprint(UP, KEYS[1]), state: 'active' }),
     ]);
-    expect(reelay.logs.some((l) => l.includes('upstream credential disabled') && l.includes(credentialFingerprint('up', KEYS[0])))).toBe(true);
+    expect(reelay.logs.some((l) => l.includes('upstream credential disabled') && l.includes(credentialFingerprint(UP, KEYS[0])))).toBe(true);
   });
 
   it('scrubs a key the upstream echoes back, and answers 502 upstream_auth_failed when no key is left', async () => {
@@ -475,7 +558,7 @@ describe('gptge: key pool', () => {
 describe('gptge: 429 from new-api', () => {
   let env: Env;
   beforeAll(async () => {
-    env = await start({}, '  sora-2:\n    - provider: up');
+    env = await start({}, SORA_2);
   });
   afterAll(() => stopE2E(env));
 
@@ -499,15 +582,17 @@ describe('gptge: failover across targets', () => {
     b = await startFakeGptge({ keys: [...KEYS], mode: 'storyboard' });
     reelay = await startReelay({
       yaml: reelayYaml(
-        [provider('dead', 'http://127.0.0.1:9/v1'), provider('a', a.url), provider('b', b.url)].join('\n'),
+        [provider(DEAD, 'http://127.0.0.1:9/v1'), provider(FIRST, a.url), provider(SECOND, b.url)].join('\n'),
         `  sora-2:
-    - provider: a
-    - provider: b
+    - provider: ${FIRST}
+    - provider: ${SECOND}
       seconds: ["10", "15"]
   sora-2-dead:
-    - provider: dead
-    - provider: a
-      model: sora-2`,
+    - provider: ${DEAD}
+    - provider: ${FIRST}
+      model: sora-2
+  dead-only:
+    - provider: ${DEAD}`,
       ),
     });
     client = reelay.client();
@@ -534,5 +619,22 @@ describe('gptge: failover across targets', () => {
     const created = await client.videos.create({ model: 'sora-2-dead', prompt: 'dead first' });
     expect([...a.jobs.values()].some((j) => j.prompt === 'dead first')).toBe(true);
     expect((await untilTerminal(client, created.id)).video.status).toBe('completed');
+  });
+
+  it('answers a refused connection with nowhere to fail over as a 502 upstream_unreachable', async () => {
+    const err = await caught(client.videos.create({ model: 'dead-only', prompt: 'nobody there' }));
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_unreachable' });
+    expect(envelopeMessage(err)).toMatch(/^Could not reach the upstream provider \(ECONNREFUSED\)\./);
+    // The operator's log line names the provider the client is not told about.
+    expect(reelay.logs.some((l) => l.includes('"upstream transport error"') && l.includes(DEAD))).toBe(true);
+  });
+});
+
+// Runs last: it reads what every test above was told.
+describe('gptge: what clients are told', () => {
+  it('never names a provider in any error message, envelope or header (5xx, 401, 403, 429, 416, refused connection, bad content URL…)', () => {
+    expect(toldClients().length).toBeGreaterThan(15);
+    expectNoProviderIds(IDS, ...toldClients());
   });
 });

@@ -4,7 +4,7 @@ import { credentialFingerprint } from '../../src/providers/http/credential-pool.
 import { startFakeCdn } from '../fakes/fake-cdn.js';
 import { startFakeMintlify, type MintlifyFakeOptions } from '../fakes/mintlify-upstream.js';
 import { fixtureBody, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
-import { caught, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
+import { caught, envelopeMessage, expectNoKeys, expectNoProviderIds, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, toldClients, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * The `mintlify` (apigo-style, seed 003) adapter end to end: the official SDK →
@@ -14,7 +14,10 @@ import { caught, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYam
 const KEYS = ['sk-apigo-upstream-key-aaaa1111', 'sk-apigo-upstream-key-bbbb2222'] as const;
 const OPENAI_STATUSES = new Set(['queued', 'in_progress', 'completed', 'failed']);
 
-const yaml = (url: string) => reelayYaml(providerYaml('mintlify', 'apigo', url, KEYS), '  sora-2:\n    - provider: apigo');
+/** A provider id no client message could contain by chance; clients must never read it. */
+const APIGO = 'apigo-q7';
+
+const yaml = (url: string) => reelayYaml(providerYaml('mintlify', APIGO, url, KEYS), `  sora-2:\n    - provider: ${APIGO}`);
 
 type Env = E2EEnv<OpenAIShapedFake>;
 
@@ -85,6 +88,7 @@ describe('mintlify adapter', () => {
     const err = await caught(env.client.videos.create({ prompt: 'from a url', input_reference: { image_url: 'https://images.example/cat.png' } }));
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err).toMatchObject({ param: 'input_reference', code: 'unsupported_value' });
+    expect(envelopeMessage(err)).toBe('The upstream provider does not accept an image URL for input_reference; upload the image as a file instead.');
     expect(creates(env.fake)).toHaveLength(before);
   });
 
@@ -160,14 +164,35 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
       await env.client.videos.create({ prompt: 'after 401' });
       expect(jobByPrompt(env.fake, 'after 401').key).toBe(KEYS[1]);
       const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: Array<{ fingerprint: string; state: string }> }> };
-      expect(ready.providers.apigo!.credentials).toEqual([
-        { fingerprint: credentialFingerprint('apigo', KEYS[0]), state: 'disabled', reason: expect.stringContaining('HTTP 401 invalid_api_key') },
-        { fingerprint: credentialFingerprint('apigo', KEYS[1]), state: 'active' },
+      expect(ready.providers[APIGO]!.credentials).toEqual([
+        { fingerprint: credentialFingerprint(APIGO, KEYS[0]), state: 'disabled', reason: expect.stringContaining('HTTP 401 invalid_api_key') },
+        { fingerprint: credentialFingerprint(APIGO, KEYS[1]), state: 'active' },
       ]);
       env.fake.rejectKey(KEYS[1]);
       const err = await caught(env.client.videos.create({ prompt: 'nobody left' }));
       expect(err).toBeInstanceOf(InternalServerError);
       expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
+      const none = await caught(env.client.videos.create({ prompt: 'no key left' }));
+      expect(none).toMatchObject({ status: 502, code: 'no_upstream_credentials' });
+      expect(envelopeMessage(none)).toMatch(/^Reelay has no usable API key left for the upstream provider/);
+    } finally {
+      await stopE2E(env);
+    }
+  });
+
+  it('answers an upstream 5xx, and a 429 once every key is cooling down, naming no provider', async () => {
+    const env = await start();
+    try {
+      env.fake.failNext('create', { status: 500, body: { code: 'internal_error', message: 'upstream exploded', type: 'server_error' } });
+      const failed = await caught(env.client.videos.create({ prompt: 'boom' }));
+      expect(failed).toMatchObject({ status: 502, code: 'upstream_error' });
+      expect(envelopeMessage(failed)).toContain('The upstream provider failed (HTTP 500): upstream exploded');
+      env.fake.failNext('create', { status: 429, body: { code: 'rate_limited', message: 'slow down', type: 'rate_limit_error' }, headers: { 'retry-after': '9' } }, 2);
+      const limited = await caught(env.client.videos.create({ prompt: 'too fast' }));
+      expect(limited).toMatchObject({ status: 429 });
+      const cooling = await caught(env.client.videos.create({ prompt: 'still too fast' }));
+      expect(cooling).toMatchObject({ status: 429, code: 'no_upstream_credentials' });
+      expect(cooling.headers?.get('retry-after')).toBe('9');
     } finally {
       await stopE2E(env);
     }
@@ -202,9 +227,21 @@ describe('mintlify adapter: credentials, ids and foreign content', () => {
       for (const c of env.fake.requestsFor(job.id)) expect(c.rawUrl.startsWith('/v1/videos/video_apigo%3A1')).toBe(true);
       expect(cdn.requests).toHaveLength(1);
       expect(cdn.requests[0]!.headers.authorization).toBeUndefined();
+
+      const tooFar = await caught(env.client.videos.downloadContent(created.id, {}, { headers: { Range: 'bytes=99999999-' } }));
+      expect(tooFar).toMatchObject({ status: 416, code: 'range_not_satisfiable' });
+      expect(tooFar.headers?.get('content-range')).toBe(`bytes */${env.fake.bytes(job.id).length}`);
     } finally {
       await stopE2E(env);
       await cdn.close();
     }
+  });
+});
+
+// Runs last: it reads what every test above was told.
+describe('mintlify adapter: what clients are told', () => {
+  it('never names the provider in any error message, envelope or header (400, 401, 429, 5xx, 416…)', () => {
+    expect(toldClients().length).toBeGreaterThan(10);
+    expectNoProviderIds([APIGO], ...toldClients());
   });
 });

@@ -5,7 +5,7 @@ import { credentialFingerprint } from '../../src/providers/http/credential-pool.
 import { startFakeCdn, type FakeCdn } from '../fakes/fake-cdn.js';
 import { fixtureBody, startFakeOpenAI, type FakeOptions, type OpenAIShapedFake } from '../fakes/openai-upstream.js';
 import { startReelay } from '../helpers/reelay.js';
-import { caught, expectNoKeys, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, untilTerminal, type E2EEnv } from './support/e2e-env.js';
+import { caught, envelopeMessage, expectNoKeys, expectNoProviderIds, jobByPrompt, png720x1280, providerYaml, reelayYaml, sha, startE2E, stopE2E, toldClients, untilTerminal, type E2EEnv } from './support/e2e-env.js';
 
 /**
  * The `openai` adapter end to end: the official SDK → Reelay → a fake of
@@ -16,14 +16,21 @@ const KEYS = ['sk-upstream-openai-key-1111aaaa', 'sk-upstream-openai-key-2222bbb
 const OPENAI_STATUSES = new Set(['queued', 'in_progress', 'completed', 'failed']);
 const STORYBOARD = 'Shot 1:\nduration: 4sec\nScene: a lighthouse at dawn\n\nShot 2:\nduration: 4sec\nScene: waves crash';
 
-const yaml = (providers: string, models = '  sora-2:\n    - provider: up') => reelayYaml(providers, models);
+/** Provider ids no client message could contain by chance; clients must never read them. */
+const UP = 'oai-up-q7';
+const DEAD = 'oai-dead-q7';
+const BROKEN = 'oai-broken-q7';
+const GOOD = 'oai-good-q7';
+const IDS = [UP, DEAD, BROKEN, GOOD];
+
+const yaml = (providers: string, models = `  sora-2:\n    - provider: ${UP}`) => reelayYaml(providers, models);
 const openaiProvider = (id: string, url: string, keys: readonly string[] = KEYS, timeoutMs = 2000) => providerYaml('openai', id, url, keys, { timeoutMs });
 
 type Env = E2EEnv<OpenAIShapedFake>;
 
 async function start(options: FakeOptions = {}): Promise<Env> {
   const fake = await startFakeOpenAI({ keys: [...KEYS], ...options });
-  return startE2E(fake, yaml(openaiProvider('up', fake.url)));
+  return startE2E(fake, yaml(openaiProvider(UP, fake.url)));
 }
 
 async function bytesOf(res: Response): Promise<Buffer> {
@@ -88,6 +95,18 @@ describe('openai adapter: main flow', () => {
     expect(env.fake.requestsFor(job.id).find((r) => r.verb === 'content')!.headers.range).toBe('bytes=1000-1999');
   });
 
+  it('answers a Range past the end with 416 and bytes */N, for every variant', async () => {
+    const created = await env.client.videos.create({ prompt: 'a range too far' });
+    await untilTerminal(env.client, created.id);
+    const job = jobByPrompt(env.fake, 'a range too far');
+    for (const variant of ['video', 'thumbnail'] as const) {
+      const length = env.fake.bytes(job.id, variant).length;
+      const err = await caught(env.client.videos.downloadContent(created.id, { variant }, { headers: { Range: `bytes=${length}-` } }));
+      expect(err).toMatchObject({ status: 416, code: 'range_not_satisfiable' });
+      expect(err.headers?.get('content-range')).toBe(`bytes */${length}`);
+    }
+  });
+
   it('sends an uploaded reference image as the input_reference file part, bytes intact', async () => {
     const png = await png720x1280();
     await env.client.videos.create({ prompt: 'animate this picture', size: '720x1280', input_reference: await toFile(png, 'ref.png', { type: 'image/png' }) });
@@ -128,7 +147,7 @@ describe('openai adapter: main flow', () => {
     ['model', {}, 'sora-9', "Invalid value: 'sora-9'. Supported values are: 'sora-2', 'sora-2-pro'."],
   ] as const)('relays OpenAI’s 400 for a bad %s as BadRequestError with message and param', async (param, extra, upstreamModel, message) => {
     const reelay = upstreamModel
-      ? await startReelay({ yaml: yaml(openaiProvider('up', env.fake.url), `  sora-2:\n    - provider: up\n      model: ${upstreamModel}`) })
+      ? await startReelay({ yaml: yaml(openaiProvider(UP, env.fake.url), `  sora-2:\n    - provider: ${UP}\n      model: ${upstreamModel}`) })
       : env.reelay;
     try {
       const err = await caught(reelay.client().videos.create({ prompt: `bad ${param}`, ...extra } as OpenAI.Videos.VideoCreateParams));
@@ -193,7 +212,7 @@ describe('openai adapter: main flow', () => {
       keys: [...KEYS],
       steps: () => [{ status: 'queued' }, { status: 'in_progress', word: 'warming_up', progress: 10 }, { status: 'completed' }],
     });
-    const reelay = await startReelay({ yaml: yaml(openaiProvider('up', fake.url)) });
+    const reelay = await startReelay({ yaml: yaml(openaiProvider(UP, fake.url)) });
     try {
       const client = reelay.client();
       const created = await client.videos.create({ prompt: 'odd words' });
@@ -256,12 +275,12 @@ describe('openai adapter: credentials', () => {
       }
       expect(env.fake.requests.filter((r) => r.headers.authorization === `Bearer ${KEYS[0]}`)).toHaveLength(1);
       const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: Array<{ fingerprint: string; state: string; reason?: string }> }> };
-      expect(ready.providers.up!.credentials).toEqual([
-        { fingerprint: credentialFingerprint('up', KEYS[0]), state: 'disabled', reason: expect.stringMatching(/^HTTP 401 invalid_api_key/) },
-        { fingerprint: credentialFingerprint('up', KEYS[1]), state: 'active' },
+      expect(ready.providers[UP]!.credentials).toEqual([
+        { fingerprint: credentialFingerprint(UP, KEYS[0]), state: 'disabled', reason: expect.stringMatching(/^HTTP 401 invalid_api_key/) },
+        { fingerprint: credentialFingerprint(UP, KEYS[1]), state: 'active' },
       ]);
       const line = env.reelay.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.msg === 'upstream credential disabled');
-      expect(line).toMatchObject({ level: 50, credential: credentialFingerprint('up', KEYS[0]) });
+      expect(line).toMatchObject({ level: 50, credential: credentialFingerprint(UP, KEYS[0]) });
       expectNoKeys(KEYS, ...env.reelay.logs);
     } finally {
       await stopE2E(env);
@@ -295,7 +314,7 @@ describe('openai adapter: credentials', () => {
       expect(err.message).toContain('Rate limit reached for sora-2');
       expect(env.fake.requests.filter((r) => r.verb === 'create').map((r) => r.headers.authorization)).toEqual(KEYS.map((k) => `Bearer ${k}`));
       const ready = (await (await fetch(`${env.reelay.origin}/readyz`)).json()) as { providers: Record<string, { credentials: Array<{ state: string }> }> };
-      expect(ready.providers.up!.credentials.map((c) => c.state)).toEqual(['cooling_down', 'cooling_down']);
+      expect(ready.providers[UP]!.credentials.map((c) => c.state)).toEqual(['cooling_down', 'cooling_down']);
     } finally {
       await stopE2E(env);
     }
@@ -321,6 +340,21 @@ describe('openai adapter: credentials', () => {
   });
 });
 
+describe('openai adapter: content the upstream points at wrongly', () => {
+  it('answers a redirect to an unparsable URL with a 502 upstream_bad_response', async () => {
+    const env = await start({ contentRedirect: () => 'http://[not-a-host/v.mp4' });
+    try {
+      const created = await env.client.videos.create({ prompt: 'bad location' });
+      await untilTerminal(env.client, created.id);
+      const err = await caught(env.client.videos.downloadContent(created.id));
+      expect(err).toMatchObject({ status: 502, code: 'upstream_bad_response' });
+      expect(envelopeMessage(err)).toMatch(/^The upstream provider gave an invalid content URL\./);
+    } finally {
+      await stopE2E(env);
+    }
+  });
+});
+
 describe('openai adapter: failover across targets', () => {
   it('tries the next target on 5xx and on a refused connection, never after acceptance', async () => {
     const broken = await startFakeOpenAI({ keys: [...KEYS] });
@@ -331,8 +365,8 @@ describe('openai adapter: failover across targets', () => {
     broken.failNext('create', { status: 503, body: fixtureBody('openai', 'error-server') }, 10);
     const reelay = await startReelay({
       yaml: yaml(
-        openaiProvider('dead', deadUrl) + openaiProvider('broken', broken.url) + openaiProvider('good', good.url),
-        '  sora-2:\n    - provider: dead\n    - provider: broken\n    - provider: good',
+        openaiProvider(DEAD, deadUrl) + openaiProvider(BROKEN, broken.url) + openaiProvider(GOOD, good.url),
+        `  sora-2:\n    - provider: ${DEAD}\n    - provider: ${BROKEN}\n    - provider: ${GOOD}\n  dead-only:\n    - provider: ${DEAD}`,
       ),
     });
     try {
@@ -344,6 +378,11 @@ describe('openai adapter: failover across targets', () => {
       await untilTerminal(client, created.id);
       expect(sha(await bytesOf(await client.videos.downloadContent(created.id)))).toBe(sha(good.bytes(job.id)));
       expect(broken.requests.filter((r) => r.verb !== 'create')).toHaveLength(0);
+
+      // With nowhere left to go, the refused connection reaches the client as a 502.
+      const refused = await caught(client.videos.create({ model: 'dead-only', prompt: 'nobody home' }));
+      expect(refused).toMatchObject({ status: 502, code: 'upstream_unreachable' });
+      expect(envelopeMessage(refused)).toMatch(/^Could not reach the upstream provider \(ECONNREFUSED\)\./);
     } finally {
       await reelay.close();
       await broken.close();
@@ -369,7 +408,7 @@ describe('openai adapter: failover across targets', () => {
 describe('openai adapter: transport failures', () => {
   it('maps a reset connection on create to 502 and a hung create to 504 with x-should-retry: false', async () => {
     const fake = await startFakeOpenAI({ keys: [...KEYS] });
-    const reelay = await startReelay({ yaml: yaml(openaiProvider('up', fake.url, KEYS, 300)) });
+    const reelay = await startReelay({ yaml: yaml(openaiProvider(UP, fake.url, KEYS, 300)) });
     try {
       const client = reelay.client();
       fake.failNext('create', { status: 0, reset: true });
@@ -399,5 +438,13 @@ describe('openai adapter: transport failures', () => {
     } finally {
       await stopE2E(env);
     }
+  });
+});
+
+// Runs last: it reads what every test above was told.
+describe('openai adapter: what clients are told', () => {
+  it('never names a provider in any error message, envelope or header (5xx, 401, 429, 416, reset, timeout, refused connection, bad content URL…)', () => {
+    expect(toldClients().length).toBeGreaterThan(10);
+    expectNoProviderIds(IDS, ...toldClients());
   });
 });

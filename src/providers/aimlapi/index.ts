@@ -66,8 +66,9 @@ export function createAimlapiProvider(config: AimlapiConfig, deps: ProviderDeps)
       }));
       const upstreamId = res.body.id ?? res.body.generation_id;
       if (!upstreamId) {
-        throw new UpstreamError(`The upstream provider "${config.id}" accepted the request but returned no generation id.`, {
+        throw new UpstreamError('The upstream provider accepted the request but returned no generation id.', {
           code: 'upstream_bad_response',
+          provider: config.id,
         });
       }
       const now = deps.clock.now();
@@ -95,7 +96,11 @@ export function createAimlapiProvider(config: AimlapiConfig, deps: ProviderDeps)
       }
       const fresh = await poll(ref, credential, ctx);
       if (fresh.contentUrl === undefined || fresh.contentUrl === known) {
-        throw new NotFoundError('The video content is not available from the provider.', { param: 'video_id', code: known ? 'content_unavailable' : 'video_not_ready' });
+        throw new NotFoundError('The video content is not available from the provider.', {
+          param: 'video_id',
+          code: known ? 'content_unavailable' : 'video_not_ready',
+          provider: config.id,
+        });
       }
       return download(fresh.contentUrl, credential, req.range, ctx);
     },

@@ -34,7 +34,7 @@ export function createGptgeProvider(config: GptgeConfig, deps: ProviderDeps): Vi
     if (upstreamId === undefined) {
       // Some panels answer 200 with their flat error body; keep its message.
       const said = typeof body.message === 'string' ? `: ${scrubSecrets(body.message, pool).slice(0, 300)}` : '.';
-      throw new UpstreamError(`The upstream provider "${config.id}" answered without a task id${said}`, { code: 'upstream_bad_response' });
+      throw new UpstreamError(`The upstream provider answered without a task id${said}`, { code: 'upstream_bad_response', provider: config.id });
     }
     return { upstreamId, credential: credential.fingerprint, state: observedState(toUpstreamState(body), pool, ctx.log, upstreamId) };
   };
@@ -42,7 +42,7 @@ export function createGptgeProvider(config: GptgeConfig, deps: ProviderDeps): Vi
   /** new-api's 400 "Task is not completed yet" is the service's not-ready 404. */
   const notReady = (err: unknown): unknown =>
     err instanceof GatewayError && isContentNotReady(err.status, err.message)
-      ? new NotFoundError(`The video is not ready yet upstream: ${err.message}`, { param: 'video_id', code: 'video_not_ready' })
+      ? new NotFoundError(`The video is not ready yet upstream: ${err.message}`, { param: 'video_id', code: 'video_not_ready', provider: config.id })
       : err;
 
   return {

@@ -75,14 +75,16 @@ export class CredentialPool {
     const cooling = this.#entries.filter((e) => e.disabledReason === undefined);
     if (cooling.length > 0) {
       const waitMs = Math.min(...cooling.map((e) => e.coolUntil - now));
-      throw new RateLimitError(`Every API key of provider "${this.providerId}" is rate limited upstream; retry later.`, waitMs / 1000, {
+      throw new RateLimitError('Every API key Reelay holds for the upstream provider is rate limited; retry later.', waitMs / 1000, {
         code: 'no_upstream_credentials',
         failover: true,
+        provider: this.providerId,
       });
     }
-    throw new UpstreamError(`Provider "${this.providerId}" has no usable API key (all were refused upstream).`, {
+    throw new UpstreamError('Reelay has no usable API key left for the upstream provider (all were refused upstream).', {
       code: 'no_upstream_credentials',
       failover: true,
+      provider: this.providerId,
     });
   }
 
@@ -118,10 +120,10 @@ export class CredentialPool {
   byFingerprint(fingerprint: string): Credential {
     const entry = this.#byFingerprint.get(fingerprint);
     if (!entry) {
-      throw new UpstreamError(
-        `The API key that created this video is no longer configured for provider "${this.providerId}".`,
-        { code: 'credential_unavailable' },
-      );
+      throw new UpstreamError('The API key that created this video is no longer configured for its upstream provider.', {
+        code: 'credential_unavailable',
+        provider: this.providerId,
+      });
     }
     return entry.credential;
   }

@@ -1,13 +1,6 @@
-import {
-  GatewayError,
-  InvalidRequestError,
-  NotFoundError,
-  RangeNotSatisfiableError,
-  RateLimitError,
-  UpstreamError,
-  UpstreamTimeoutError,
-} from '../../errors.js';
+import { GatewayError, InvalidRequestError, NotFoundError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { rangeNotSatisfiable, unsatisfiedRangeLength } from '../byte-range.js';
 import { DEFAULT_COOL_DOWN_SECONDS, type Credential, type CredentialPool } from './credential-pool.js';
 
 /**
@@ -162,12 +155,14 @@ const QUOTA_MESSAGE = /quota|balance|run out of credits|out of credits|insuffici
  * - 401/403 → 502 `upstream_auth_failed`, and the key is disabled; a 403 about quota or
  *   balance is 502 `upstream_quota_exhausted` instead and the key stays (it is not wrong).
  * - 404/410 on status/content/remix/delete, and new-api's 400 `task_not_exist` → 404.
- * - 416 → 416 (a Range the upstream cannot serve). 408 → 504. 429 → 429 with the upstream Retry-After (default 30 s); the key cools down.
+ * - 416 → 416, with the upstream's `Content-Range: bytes *\/N` when it sent one.
+ * - 408 → 504. 429 → 429 with the upstream Retry-After (default 30 s); the key cools down.
  * - new-api's 503 `model_not_found` → 400 param `model`: the provider does not serve the
  *   model, which is the client's choice, not an outage. It still fails over, since the
  *   alias's next target may serve it.
  * - other 5xx → 502. Failures of create that another target could survive fail over.
- * No provider key survives into any message.
+ * No provider key survives into any message, and no provider id: messages say "the
+ * upstream provider" and the id travels in `provider`, for the operator's log line only.
  */
 export function translateUpstreamError(res: UpstreamResponseLike, ctx: UpstreamErrorContext): GatewayError {
   // Scrub before parsing: parsing truncates, and a cut through a key would leave part of it behind.
@@ -176,57 +171,60 @@ export function translateUpstreamError(res: UpstreamResponseLike, ctx: UpstreamE
   const { status } = res;
   const fp = ctx.credential?.fingerprint;
   const isCreate = ctx.verb === 'create';
+  const provider = ctx.providerId;
   ctx.log.warn(
-    { provider: ctx.providerId, verb: ctx.verb, upstreamStatus: status, upstreamCode: parsed.code, upstreamType: parsed.type, upstreamMessage: message, credential: fp },
+    { provider, verb: ctx.verb, upstreamStatus: status, upstreamCode: parsed.code, upstreamType: parsed.type, upstreamMessage: message, credential: fp },
     'upstream error',
   );
 
-  if (parsed.code === 'task_not_exist' && !isCreate) return new NotFoundError(message);
+  if (parsed.code === 'task_not_exist' && !isCreate) return new NotFoundError(message, { provider });
 
   if (status === 401 || status === 403) {
     const quota = status === 403 && ((parsed.code !== null && QUOTA_CODE.test(parsed.code)) || QUOTA_MESSAGE.test(parsed.message));
     if (quota) {
-      return new UpstreamError(`The upstream provider "${ctx.providerId}" refused the request for lack of quota or balance: ${message}`, {
+      return new UpstreamError(`The upstream provider refused the request for lack of quota or balance: ${message}`, {
         code: 'upstream_quota_exhausted',
         failover: true,
+        provider,
       });
     }
     if (fp !== undefined) ctx.pool?.disable(fp, `HTTP ${status}${parsed.code ? ` ${parsed.code}` : ''}: ${truncate(message, 200)}`);
-    return new UpstreamError(`The upstream provider "${ctx.providerId}" refused Reelay's credential (HTTP ${status}).`, {
+    return new UpstreamError(`The upstream provider refused Reelay's credential (HTTP ${status}).`, {
       code: 'upstream_auth_failed',
       failover: true,
+      provider,
     });
   }
 
   if (status === 404 || status === 410) {
-    if (!isCreate) return new NotFoundError(message);
-    return new InvalidRequestError(message, { param: parsed.param, code: parsed.code ?? 'invalid_value' });
+    if (!isCreate) return new NotFoundError(message, { provider });
+    return new InvalidRequestError(message, { param: parsed.param, code: parsed.code ?? 'invalid_value', provider });
   }
 
   if (status === 400 || status === 409 || status === 413 || status === 415 || status === 422) {
-    return new InvalidRequestError(message, { param: parsed.param, code: parsed.code ?? 'invalid_value' });
+    return new InvalidRequestError(message, { param: parsed.param, code: parsed.code ?? 'invalid_value', provider });
   }
 
-  if (status === 416) return new RangeNotSatisfiableError(message);
+  if (status === 416) return rangeNotSatisfiable(unsatisfiedRangeLength(header(res.headers, 'content-range')), provider, message);
 
   if (status === 408) {
-    return new UpstreamTimeoutError(`The upstream provider "${ctx.providerId}" timed out: ${message}`, { failover: true });
+    return new UpstreamTimeoutError(`The upstream provider timed out: ${message}`, { failover: true, provider });
   }
 
   if (status === 429) {
     const wait = retryAfterSeconds(res.headers) ?? DEFAULT_COOL_DOWN_SECONDS;
     if (fp !== undefined) ctx.pool?.coolDown(fp, wait);
-    return new RateLimitError(message, wait, { failover: true, code: 'rate_limit_exceeded' });
+    return new RateLimitError(message, wait, { failover: true, code: 'rate_limit_exceeded', provider });
   }
 
   if (status >= 500) {
     if (parsed.code === 'model_not_found') {
-      return new InvalidRequestError(message, { param: 'model', code: 'model_not_found', failover: true });
+      return new InvalidRequestError(message, { param: 'model', code: 'model_not_found', failover: true, provider });
     }
-    return new UpstreamError(`The upstream provider "${ctx.providerId}" failed (HTTP ${status}): ${message}`, { failover: true });
+    return new UpstreamError(`The upstream provider failed (HTTP ${status}): ${message}`, { failover: true, provider });
   }
 
-  return new UpstreamError(`The upstream provider "${ctx.providerId}" answered HTTP ${status}: ${message}`);
+  return new UpstreamError(`The upstream provider answered HTTP ${status}: ${message}`, { provider });
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
@@ -246,24 +244,27 @@ function errorCode(err: unknown): { code?: string; name?: string; statusCode?: n
 
 /**
  * undici and socket errors → 504 (timeouts) or 502 (everything else), both
- * failing over. A GatewayError (already translated) passes through unchanged.
+ * failing over. A GatewayError (already translated, so already carrying its
+ * provider) passes through unchanged.
  */
 export function translateTransportError(err: unknown, ctx: UpstreamErrorContext): GatewayError {
   if (err instanceof GatewayError) return err;
   const { code, name, statusCode } = errorCode(err);
-  ctx.log.warn({ provider: ctx.providerId, verb: ctx.verb, errorCode: code ?? name, credential: ctx.credential?.fingerprint }, 'upstream transport error');
+  const provider = ctx.providerId;
+  ctx.log.warn({ provider, verb: ctx.verb, errorCode: code ?? name, credential: ctx.credential?.fingerprint }, 'upstream transport error');
   if ((code !== undefined && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
-    return new UpstreamTimeoutError(`The upstream provider "${ctx.providerId}" did not answer in time (${code ?? name}).`, { failover: true, cause: err });
+    return new UpstreamTimeoutError(`The upstream provider did not answer in time (${code ?? name}).`, { failover: true, provider, cause: err });
   }
   if (code === 'UND_ERR_REQ_RETRY' && statusCode !== undefined) {
-    return new UpstreamError(`The upstream provider "${ctx.providerId}" failed (HTTP ${statusCode}) after retries.`, { failover: true, cause: err });
+    return new UpstreamError(`The upstream provider failed (HTTP ${statusCode}) after retries.`, { failover: true, provider, cause: err });
   }
   if (name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
-    return new UpstreamError(`The request to the upstream provider "${ctx.providerId}" was aborted.`, { code: 'upstream_aborted', cause: err });
+    return new UpstreamError('The request to the upstream provider was aborted.', { code: 'upstream_aborted', provider, cause: err });
   }
-  return new UpstreamError(`Could not reach the upstream provider "${ctx.providerId}" (${code ?? name ?? 'connection error'}).`, {
+  return new UpstreamError(`Could not reach the upstream provider (${code ?? name ?? 'connection error'}).`, {
     code: 'upstream_unreachable',
     failover: true,
+    provider,
     cause: err,
   });
 }

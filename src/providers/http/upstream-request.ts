@@ -128,7 +128,8 @@ function badResponse(ctx: UpstreamErrorContext, status: number, text: string, wh
     { provider: ctx.providerId, verb: ctx.verb, upstreamStatus: status, why, body: scrubSecrets(text.slice(0, 4096), ctx.pool, ctx.credential).slice(0, 500) },
     'upstream answered with an unreadable body',
   );
-  return new UpstreamError(`The upstream provider "${ctx.providerId}" answered with a body Reelay could not read (${why}).`, {
+  return new UpstreamError(`The upstream provider answered with a body Reelay could not read (${why}).`, {
     code: 'upstream_bad_response',
+    provider: ctx.providerId,
   });
 }

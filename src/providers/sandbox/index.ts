@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ProviderConfig } from '../../config/schema.js';
-import { NotFoundError, RangeNotSatisfiableError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { CONTENT_TYPES, type Variant } from '../../openai/videos.js';
-import { parseByteRange } from '../byte-range.js';
+import { parseByteRange, rangeNotSatisfiable } from '../byte-range.js';
 import type { AcceptedJob, ContentResponse, ProviderDeps, UpstreamJobRef, UpstreamState, VideoProvider } from '../types.js';
 import { decodeJob, encodeJob, type SandboxJob } from './job-token.js';
 
@@ -55,7 +55,7 @@ export function createSandboxProvider(config: SandboxConfig, deps: ProviderDeps)
 
   const jobOf = (ref: UpstreamJobRef): SandboxJob => {
     const job = decodeJob(ref.upstreamId);
-    if (!job) throw new NotFoundError('The sandbox has no such job.', { code: 'video_not_found' });
+    if (!job) throw new NotFoundError('The sandbox has no such job.', { code: 'video_not_found', provider: config.id });
     return job;
   };
 
@@ -77,11 +77,7 @@ export function createSandboxProvider(config: SandboxConfig, deps: ProviderDeps)
       const path = `${MEDIA_DIR}${job.size}.${EXTENSIONS[req.variant]}`;
       const { size } = await stat(path);
       const range = parseByteRange(req.range, size);
-      if (range === 'unsatisfiable') {
-        throw new RangeNotSatisfiableError(`Range ${req.range} cannot be satisfied; the content is ${size} bytes.`, {
-          headers: { 'content-range': `bytes */${size}` },
-        });
-      }
+      if (range === 'unsatisfiable') throw rangeNotSatisfiable(size, config.id);
       const contentType = CONTENT_TYPES[req.variant];
       if (!range) return { status: 200, body: createReadStream(path), contentType, contentLength: size };
       return {

@@ -37,6 +37,8 @@ async function startServer() {
 }
 
 const KEY = 'upstream-secret-key-1';
+/** A provider id no message could contain by chance ("up" is in "upstream"). */
+const PROVIDER = 'vendor-q7';
 const VIDEO = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -60,14 +62,14 @@ afterAll(async () => {
 
 function setup(overrides: Partial<FetchContentOptions> = {}) {
   const log = captureLogger();
-  const pool = new CredentialPool('up', [KEY, 'upstream-secret-key-2'], { clock: manualClock(), logger: log.logger });
-  const credential = pool.byFingerprint(credentialFingerprint('up', KEY));
+  const pool = new CredentialPool(PROVIDER, [KEY, 'upstream-secret-key-2'], { clock: manualClock(), logger: log.logger });
+  const credential = pool.byFingerprint(credentialFingerprint(PROVIDER, KEY));
   const opts = (url: string, more: Partial<FetchContentOptions> = {}): FetchContentOptions => ({
     dispatcher: agent,
     url,
     baseOrigin: base.origin,
     credential,
-    errors: { pool, providerId: 'up', log: log.logger },
+    errors: { pool, providerId: PROVIDER, log: log.logger },
     ...overrides,
     ...more,
   });
@@ -86,15 +88,28 @@ const serveVideo: Handler = (req, res) => {
   res.end(VIDEO);
 };
 
+/** The GatewayError fetchContent failed with; every one names its provider for the log and never to the client. */
 async function caught(p: Promise<unknown>): Promise<GatewayError> {
   try {
     await p;
   } catch (e) {
     expect(e).toBeInstanceOf(GatewayError);
-    return e as GatewayError;
+    const err = e as GatewayError;
+    expect(err.provider).toBe(PROVIDER);
+    expect(err.message).not.toContain(PROVIDER);
+    expect(JSON.stringify(err.headers)).not.toContain(PROVIDER);
+    return err;
   }
   throw new Error('expected a rejection');
 }
+
+/** Answers 416 to any Range (with `bytes *\/N` or without), and the whole video otherwise. */
+const rangeRefused =
+  (contentRange: boolean): Handler =>
+  (req, res) => {
+    if (req.headers.range === undefined) return serveVideo(req, res);
+    res.writeHead(416, contentRange ? { 'content-range': `bytes */${VIDEO.length}` } : {}).end();
+  };
 
 describe('fetchContent', () => {
   it('sends the credential to the provider origin and streams the bytes', async () => {
@@ -272,5 +287,116 @@ describe('fetchContent', () => {
     const { opts } = setup();
     const err = await caught(fetchContent(opts('file:///etc/passwd')));
     expect(err).toMatchObject({ status: 502, code: 'upstream_bad_response' });
+  });
+
+  it.each([
+    ['two ranges', 'bytes=0-0,5-9'],
+    ['garbage', 'bytes=abc'],
+    ['another unit', 'items=0-5'],
+    ['unicode digits', 'bytes=٠-٥'],
+    ['a 10 KB value', `bytes=${'0-1,'.repeat(2600)}`],
+  ])('sends no Range upstream for %s and serves the whole body with 200', async (_label, range) => {
+    const { opts } = setup();
+    base.handle(serveVideo);
+    const res = await fetchContent(opts(`${base.origin}/c`, { range }));
+    res.body.resume();
+    expect(res).toMatchObject({ status: 200, contentLength: VIDEO.length });
+    expect(base.seen.map((s) => s.range)).toEqual([undefined]);
+  });
+
+  it('forwards a well-formed range normalised', async () => {
+    const { opts } = setup();
+    base.handle(serveVideo);
+    const res = await fetchContent(opts(`${base.origin}/c`, { range: ' BYTES=0010-0019 ' }));
+    res.body.resume();
+    expect(res).toMatchObject({ status: 206, contentRange: `bytes 10-19/${VIDEO.length}` });
+    expect(base.seen.map((s) => s.range)).toEqual(['bytes=10-19']);
+  });
+
+  it.each([
+    ['the provider', () => base],
+    ['a foreign host', () => cdn],
+  ])("answers a 416 from %s with its own Content-Range: bytes */N, without a second request", async (_label, host) => {
+    const { opts } = setup();
+    host().handle(rangeRefused(true));
+    const err = await caught(fetchContent(opts(`${host().origin}/v.mp4`, { range: 'bytes=9000-' })));
+    expect(err).toMatchObject({ status: 416, code: 'range_not_satisfiable', headers: { 'content-range': `bytes */${VIDEO.length}` } });
+    expect(host().seen).toHaveLength(1);
+  });
+
+  it('learns N from one GET without the Range, with the credential, when the provider sends no Content-Range', async () => {
+    const { opts } = setup();
+    base.handle(rangeRefused(false));
+    const err = await caught(fetchContent(opts(`${base.origin}/v.mp4`, { range: 'bytes=9000-' })));
+    expect(err).toMatchObject({ status: 416, headers: { 'content-range': `bytes */${VIDEO.length}` } });
+    expect(base.seen).toEqual([
+      { method: 'GET', url: '/v.mp4', authorization: `Bearer ${KEY}`, range: 'bytes=9000-' },
+      { method: 'GET', url: '/v.mp4', authorization: `Bearer ${KEY}`, range: undefined },
+    ]);
+  });
+
+  it('learns N from a foreign host without sending it the credential', async () => {
+    const { opts } = setup();
+    base.handle((_req, res) => res.writeHead(302, { location: `${cdn.origin}/signed/v.mp4` }).end());
+    cdn.handle(rangeRefused(false));
+    const err = await caught(fetchContent(opts(`${base.origin}/v1/videos/v/content`, { range: 'bytes=-0' })));
+    expect(err).toMatchObject({ status: 416, headers: { 'content-range': `bytes */${VIDEO.length}` } });
+    expect(cdn.seen.map((s) => [s.authorization, s.range])).toEqual([
+      [undefined, 'bytes=-0'],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('reads only the headers of that GET: the whole video is never downloaded', async () => {
+    const { opts } = setup();
+    let closed: Promise<void> = Promise.resolve();
+    base.handle((req, res) => {
+      if (req.headers.range !== undefined) return void res.writeHead(416).end();
+      // Headers and a first chunk, then nothing: reading the body would wait for the body timeout (2 s).
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': VIDEO.length }).write(VIDEO.subarray(0, 1024));
+      closed = new Promise((resolve) => res.on('close', resolve));
+    });
+    const started = Date.now();
+    const err = await caught(fetchContent(opts(`${base.origin}/v.mp4`, { range: 'bytes=9000-' })));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err.headers).toEqual({ 'content-range': `bytes */${VIDEO.length}` });
+    await closed; // the connection was dropped rather than drained
+  });
+
+  it.each<[string, Handler]>([
+    ['an error', (_req, res) => void res.writeHead(500).end('boom')],
+    ['no Content-Length (chunked)', (_req, res) => void res.writeHead(200, { 'content-type': 'video/mp4' }).end(VIDEO)],
+    ['a redirect', (_req, res) => void res.writeHead(302, { location: '/elsewhere.mp4' }).end()],
+  ])('sends the 416 without Content-Range when the GET without Range answers %s', async (_label, whole) => {
+    const { opts } = setup();
+    base.handle((req, res) => (req.headers.range === undefined ? whole(req, res) : void res.writeHead(416).end()));
+    const err = await caught(fetchContent(opts(`${base.origin}/v.mp4`, { range: 'bytes=9000-' })));
+    expect(err).toMatchObject({ status: 416, headers: {} });
+    expect(base.seen).toHaveLength(2);
+  });
+
+  it('sends the 416 without Content-Range when the GET without Range cannot connect', async () => {
+    const { opts } = setup();
+    let first = true;
+    base.handle((req, res) => {
+      if (!first) return void req.socket.destroy();
+      first = false;
+      res.writeHead(416, { connection: 'close' }).end();
+    });
+    const err = await caught(fetchContent(opts(`${base.origin}/v.mp4`, { range: 'bytes=9000-' })));
+    expect(err).toMatchObject({ status: 416, headers: {} });
+  });
+
+  it.each<[string, Handler]>([
+    ['redirects without a Location', (_req, res) => void res.writeHead(302).end()],
+    ['answers JSON naming no URL', (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}')],
+    ['fails with a 5xx', (_req, res) => void res.writeHead(503).end('Service Unavailable')],
+    ['refuses the key', (_req, res) => void res.writeHead(403).end('Forbidden')],
+  ])('names no provider when it %s', async (_label, handler) => {
+    const { opts } = setup();
+    base.handle(handler);
+    const err = await caught(fetchContent(opts(`${base.origin}/c`, { jsonUrl: () => undefined })));
+    expect(err.status).toBeGreaterThanOrEqual(500);
+    expect(err.message).toMatch(/^The upstream provider /);
   });
 });

@@ -5,19 +5,21 @@ import { CredentialPool, credentialFingerprint } from '../../../src/providers/ht
 import { captureLogger, manualClock } from './log-capture.js';
 
 const KEYS = ['key-alpha-0001', 'key-bravo-0002', 'key-charlie-0003'] as const;
+/** A provider id no message could contain by chance ("up" is in "upstream"). */
+const PROVIDER = 'vendor-q7';
 
 function pool(keys: readonly string[] = KEYS) {
   const clock = manualClock();
   const log = captureLogger();
-  return { pool: new CredentialPool('up', keys, { clock, logger: log.logger }), clock, log };
+  return { pool: new CredentialPool(PROVIDER, keys, { clock, logger: log.logger }), clock, log };
 }
 
 describe('credentialFingerprint', () => {
   it('is the provider id and the first 16 hex digits of sha256(key)', () => {
     const hex = createHash('sha256').update('key-alpha-0001').digest('hex').slice(0, 16);
-    expect(credentialFingerprint('up', 'key-alpha-0001')).toBe(`up:${hex}`);
-    expect(credentialFingerprint('up', 'key-alpha-0001')).not.toContain('key-alpha');
-    expect(credentialFingerprint('other', 'key-alpha-0001')).not.toBe(credentialFingerprint('up', 'key-alpha-0001'));
+    expect(credentialFingerprint(PROVIDER, 'key-alpha-0001')).toBe(`${PROVIDER}:${hex}`);
+    expect(credentialFingerprint(PROVIDER, 'key-alpha-0001')).not.toContain('key-alpha');
+    expect(credentialFingerprint('other', 'key-alpha-0001')).not.toBe(credentialFingerprint(PROVIDER, 'key-alpha-0001'));
   });
 });
 
@@ -35,7 +37,7 @@ describe('CredentialPool', () => {
 
   it('finds the exact key by fingerprint, even once disabled', () => {
     const { pool: p } = pool();
-    const fp = credentialFingerprint('up', KEYS[1]);
+    const fp = credentialFingerprint(PROVIDER, KEYS[1]);
     expect(p.byFingerprint(fp).key).toBe(KEYS[1]);
     p.disable(fp, 'HTTP 401');
     expect(p.byFingerprint(fp).key).toBe(KEYS[1]);
@@ -45,24 +47,25 @@ describe('CredentialPool', () => {
     const { pool: p } = pool();
     const err = (() => {
       try {
-        p.byFingerprint(credentialFingerprint('up', 'removed-key-9'));
+        p.byFingerprint(credentialFingerprint(PROVIDER, 'removed-key-9'));
       } catch (e) {
         return e;
       }
     })();
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(err).toMatchObject({ status: 502, code: 'credential_unavailable', failover: false });
+    expect(err).toMatchObject({ status: 502, code: 'credential_unavailable', failover: false, provider: PROVIDER });
+    expect((err as Error).message).not.toContain(PROVIDER);
   });
 
   it('skips a disabled key, logs it at error level without the key, and shows it in health()', () => {
     const { pool: p, log } = pool();
-    const fp = credentialFingerprint('up', KEYS[0]);
+    const fp = credentialFingerprint(PROVIDER, KEYS[0]);
     p.disable(fp, 'HTTP 401: Incorrect API key provided');
     expect([1, 2, 3, 4].map(() => p.next().key)).toEqual([KEYS[1], KEYS[2], KEYS[1], KEYS[2]]);
     expect(p.health()).toEqual([
       { fingerprint: fp, state: 'disabled', reason: 'HTTP 401: Incorrect API key provided' },
-      { fingerprint: credentialFingerprint('up', KEYS[1]), state: 'active' },
-      { fingerprint: credentialFingerprint('up', KEYS[2]), state: 'active' },
+      { fingerprint: credentialFingerprint(PROVIDER, KEYS[1]), state: 'active' },
+      { fingerprint: credentialFingerprint(PROVIDER, KEYS[2]), state: 'active' },
     ]);
     const entry = log.entries().find((e) => e.msg === 'upstream credential disabled');
     expect(entry).toMatchObject({ level: 50, credential: fp, usable: 2 });
@@ -71,19 +74,20 @@ describe('CredentialPool', () => {
 
   it('throws no_upstream_credentials (502, failover) when every key is disabled', () => {
     const { pool: p } = pool(['only-key-0001']);
-    p.disable(credentialFingerprint('up', 'only-key-0001'), 'HTTP 403');
+    p.disable(credentialFingerprint(PROVIDER, 'only-key-0001'), 'HTTP 403');
     expect(() => p.next()).toThrow(UpstreamError);
     try {
       p.next();
     } catch (e) {
-      expect(e).toMatchObject({ status: 502, code: 'no_upstream_credentials', failover: true });
+      expect(e).toMatchObject({ status: 502, code: 'no_upstream_credentials', failover: true, provider: PROVIDER });
       expect((e as Error).message).not.toContain('only-key-0001');
+      expect((e as Error).message).not.toContain(PROVIDER);
     }
   });
 
   it('cools a key down for the given seconds, then brings it back', () => {
     const { pool: p, clock } = pool();
-    const fp = credentialFingerprint('up', KEYS[1]);
+    const fp = credentialFingerprint(PROVIDER, KEYS[1]);
     p.coolDown(fp, 10);
     expect([1, 2, 3, 4].map(() => p.next().key)).toEqual([KEYS[0], KEYS[2], KEYS[0], KEYS[2]]);
     expect(p.health()[1]).toMatchObject({ fingerprint: fp, state: 'cooling_down' });
@@ -97,7 +101,7 @@ describe('CredentialPool', () => {
 
   it('defaults the cool-down to 30 s and never shortens a longer one', () => {
     const { pool: p, clock } = pool(['solo-key-0001']);
-    const fp = credentialFingerprint('up', 'solo-key-0001');
+    const fp = credentialFingerprint(PROVIDER, 'solo-key-0001');
     p.coolDown(fp, 120);
     p.coolDown(fp);
     clock.advance(60_000);
@@ -113,9 +117,9 @@ describe('CredentialPool', () => {
 
   it('answers 429 with the shortest remaining wait when every usable key is cooling down', () => {
     const { pool: p, clock } = pool(['k-one-00001', 'k-two-00002', 'k-dead-0003']);
-    p.disable(credentialFingerprint('up', 'k-dead-0003'), 'HTTP 401');
-    p.coolDown(credentialFingerprint('up', 'k-one-00001'), 40);
-    p.coolDown(credentialFingerprint('up', 'k-two-00002'), 12);
+    p.disable(credentialFingerprint(PROVIDER, 'k-dead-0003'), 'HTTP 401');
+    p.coolDown(credentialFingerprint(PROVIDER, 'k-one-00001'), 40);
+    p.coolDown(credentialFingerprint(PROVIDER, 'k-two-00002'), 12);
     clock.advance(2_000);
     let err: unknown;
     try {
@@ -124,7 +128,8 @@ describe('CredentialPool', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(RateLimitError);
-    expect(err).toMatchObject({ status: 429, code: 'no_upstream_credentials', failover: true, headers: { 'retry-after': '10' } });
+    expect(err).toMatchObject({ status: 429, code: 'no_upstream_credentials', failover: true, provider: PROVIDER, headers: { 'retry-after': '10' } });
+    expect((err as Error).message).not.toContain(PROVIDER);
     clock.advance(10_000);
     expect(p.next().key).toBe('k-two-00002');
   });
@@ -151,7 +156,7 @@ describe('CredentialPool', () => {
         return c.fingerprint;
       });
       expect(tried).toEqual([...KEYS]);
-      expect(result).toBe(credentialFingerprint('up', KEYS[2]));
+      expect(result).toBe(credentialFingerprint(PROVIDER, KEYS[2]));
     });
 
     it('throws the last upstream error when every key fails', async () => {

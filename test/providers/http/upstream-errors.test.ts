@@ -172,14 +172,23 @@ describe('parseUpstreamErrorBody', () => {
 
 const KEY_A = 'upstream-key-aaaa-1111';
 const KEY_B = 'sk-proj-upstreamKeyBbbb2222';
+/** A provider id no message could contain by chance ("up" is in "upstream"). */
+const PROVIDER = 'vendor-q7';
 
 function setup() {
   const clock = manualClock();
   const log = captureLogger();
-  const pool = new CredentialPool('up', [KEY_A, KEY_B], { clock, logger: log.logger });
-  const credential = pool.byFingerprint(credentialFingerprint('up', KEY_A));
-  const ctx = (verb: UpstreamVerb) => ({ pool, credential, providerId: 'up', log: log.logger, verb });
+  const pool = new CredentialPool(PROVIDER, [KEY_A, KEY_B], { clock, logger: log.logger });
+  const credential = pool.byFingerprint(credentialFingerprint(PROVIDER, KEY_A));
+  const ctx = (verb: UpstreamVerb) => ({ pool, credential, providerId: PROVIDER, log: log.logger, verb });
   return { clock, log, pool, credential, ctx };
+}
+
+/** The id goes to the operator's log line (`provider`), never into what the client reads. */
+function expectProviderForLogOnly(err: GatewayError): void {
+  expect(err.provider).toBe(PROVIDER);
+  expect(err.message).not.toContain(PROVIDER);
+  expect(JSON.stringify(err.headers)).not.toContain(PROVIDER);
 }
 
 interface Expect {
@@ -209,23 +218,23 @@ const MAPPING: Array<[string, number, string, UpstreamVerb, Expect]> = [
   ['404 on delete', 404, '', 'delete', { cls: NotFoundError, status: 404, code: 'not_found', failover: false }],
   ['new-api 400 task_not_exist on status', 400, DIALECTS[11]![2], 'status', { cls: NotFoundError, status: 404, code: 'not_found', failover: false }],
   ['new-api 400 not completed on content', 400, DIALECTS[10]![2], 'content', { cls: InvalidRequestError, status: 400, code: 'invalid_value', failover: false, message: 'Task is not completed yet, current status: IN_PROGRESS' }],
-  ['401 OpenAI', 401, DIALECTS[0]![2], 'create', { cls: UpstreamError, status: 502, code: 'upstream_auth_failed', failover: true }],
+  ['401 OpenAI', 401, DIALECTS[0]![2], 'create', { cls: UpstreamError, status: 502, code: 'upstream_auth_failed', failover: true, message: "The upstream provider refused Reelay's credential (HTTP 401)." }],
   ['401 new-api (a)', 401, DIALECTS[3]![2], 'status', { cls: UpstreamError, status: 502, code: 'upstream_auth_failed', failover: true }],
   ['401 NestJS', 401, DIALECTS[15]![2], 'create', { cls: UpstreamError, status: 502, code: 'upstream_auth_failed', failover: true }],
   ['403 token not allowed the model', 403, json({ error: { message: 'This token has no access to model sora-2', type: 'new_api_error', code: '' } }), 'create', { cls: UpstreamError, status: 502, code: 'upstream_auth_failed', failover: true }],
-  ['403 insufficient_user_quota', 403, DIALECTS[8]![2], 'create', { cls: UpstreamError, status: 502, code: 'upstream_quota_exhausted', failover: true, message: /用户额度不足/ }],
+  ['403 insufficient_user_quota', 403, DIALECTS[8]![2], 'create', { cls: UpstreamError, status: 502, code: 'upstream_quota_exhausted', failover: true, message: 'The upstream provider refused the request for lack of quota or balance: 用户额度不足, 剩余额度: ＄0.01' }],
   ['403 aimlapi out of credits', 403, json({ message: "You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/", statusCode: 403 }), 'create', { cls: UpstreamError, status: 502, code: 'upstream_quota_exhausted', failover: true }],
-  ['408', 408, '', 'status', { cls: UpstreamTimeoutError, status: 504, code: 'upstream_timeout', failover: true }],
+  ['408', 408, '', 'status', { cls: UpstreamTimeoutError, status: 504, code: 'upstream_timeout', failover: true, message: /^The upstream provider timed out: / }],
   ['416', 416, '', 'content', { cls: RangeNotSatisfiableError, status: 416, code: 'range_not_satisfiable', failover: false }],
   ['429 OpenAI', 429, DIALECTS[2]![2], 'create', { cls: RateLimitError, status: 429, code: 'rate_limit_exceeded', failover: true, message: 'Rate limit reached for sora-2' }],
   ['429 new-api Chinese', 429, DIALECTS[9]![2], 'create', { cls: RateLimitError, status: 429, code: 'rate_limit_exceeded', failover: true, message: '当前分组上游负载已饱和，请稍后再试' }],
   ['429 empty body (new-api global limiter)', 429, '', 'create', { cls: RateLimitError, status: 429, code: 'rate_limit_exceeded', failover: true }],
-  ['500 plain', 500, 'Internal Server Error', 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: true, message: /HTTP 500\): Internal Server Error/ }],
+  ['500 plain', 500, 'Internal Server Error', 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: true, message: 'The upstream provider failed (HTTP 500): Internal Server Error' }],
   ['502 HTML', 502, DIALECTS[19]![2], 'status', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: true }],
   ['503 NestJS maintenance', 503, json({ message: 'The model is under maintenance, please contact us at help@aimlapi.com.', statusCode: 503 }), 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: true, message: /under maintenance/ }],
   ['503 new-api model_not_found', 503, DIALECTS[4]![2], 'create', { cls: InvalidRequestError, status: 400, code: 'model_not_found', param: 'model', failover: true, message: /No available channel for model sora-3/ }],
   ['504', 504, json({ message: 'Generation timeout', statusCode: 504 }), 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: true }],
-  ['418 (anything else)', 418, "I'm a teapot", 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: false }],
+  ['418 (anything else)', 418, "I'm a teapot", 'create', { cls: UpstreamError, status: 502, code: 'upstream_error', failover: false, message: "The upstream provider answered HTTP 418: I'm a teapot" }],
 ];
 
 describe('translateUpstreamError', () => {
@@ -239,6 +248,26 @@ describe('translateUpstreamError', () => {
     if (want.param !== undefined) expect(err.param).toBe(want.param);
     if (typeof want.message === 'string') expect(err.message).toBe(want.message);
     else if (want.message) expect(err.message).toMatch(want.message);
+    expectProviderForLogOnly(err);
+  });
+
+  it('logs the provider id that no message carries', () => {
+    const { ctx, log } = setup();
+    translateUpstreamError({ status: 500, headers: {}, text: 'Internal Server Error' }, ctx('create'));
+    expect(log.entries().find((e) => e.msg === 'upstream error')).toMatchObject({ provider: PROVIDER, upstreamStatus: 500 });
+  });
+
+  it.each<[string, Record<string, string>, Record<string, string>]>([
+    ['bytes */4096', { 'content-range': 'bytes */4096' }, { 'content-range': 'bytes */4096' }],
+    ['bytes */0', { 'content-range': 'bytes */0' }, { 'content-range': 'bytes */0' }],
+    ['no Content-Range', {}, {}],
+    ['a malformed one', { 'content-range': 'bytes 0-1/*' }, {}],
+  ])('answers a 416 carrying %s with Content-Range: bytes */N only when N is known', (_label, headers, want) => {
+    const { ctx } = setup();
+    const err = translateUpstreamError({ status: 416, headers, text: 'Requested Range Not Satisfiable' }, ctx('content'));
+    expect(err).toBeInstanceOf(RangeNotSatisfiableError);
+    expect(err.headers).toEqual(want);
+    expect(err.message).toBe('Requested Range Not Satisfiable');
   });
 
   it('disables the credential after a 401 and logs why, without the key', () => {
@@ -320,22 +349,30 @@ describe('retryAfterSeconds', () => {
 });
 
 describe('translateTransportError', () => {
-  const ctx = () => ({ providerId: 'up', log: captureLogger().logger, verb: 'create' as const });
+  const ctx = () => ({ providerId: PROVIDER, log: captureLogger().logger, verb: 'create' as const });
 
   it.each([
-    ['connect timeout', new undiciErrors.ConnectTimeoutError(), UpstreamTimeoutError, 504],
-    ['headers timeout', new undiciErrors.HeadersTimeoutError(), UpstreamTimeoutError, 504],
-    ['body timeout', new undiciErrors.BodyTimeoutError(), UpstreamTimeoutError, 504],
-    ['socket error', new undiciErrors.SocketError('other side closed'), UpstreamError, 502],
-    ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), UpstreamError, 502],
-    ['ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), UpstreamError, 502],
-    ['wrapped in a TypeError cause (fetch style)', new TypeError('fetch failed', { cause: new undiciErrors.HeadersTimeoutError() }), UpstreamTimeoutError, 504],
-    ['retries exhausted', Object.assign(new Error('Request failed'), { code: 'UND_ERR_REQ_RETRY', statusCode: 503 }), UpstreamError, 502],
-  ] as const)('%s', (_name, err, cls, status) => {
+    ['connect timeout', new undiciErrors.ConnectTimeoutError(), UpstreamTimeoutError, 504, 'The upstream provider did not answer in time (UND_ERR_CONNECT_TIMEOUT).'],
+    ['headers timeout', new undiciErrors.HeadersTimeoutError(), UpstreamTimeoutError, 504, 'The upstream provider did not answer in time (UND_ERR_HEADERS_TIMEOUT).'],
+    ['body timeout', new undiciErrors.BodyTimeoutError(), UpstreamTimeoutError, 504, 'The upstream provider did not answer in time (UND_ERR_BODY_TIMEOUT).'],
+    ['socket error', new undiciErrors.SocketError('other side closed'), UpstreamError, 502, 'Could not reach the upstream provider (UND_ERR_SOCKET).'],
+    ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), UpstreamError, 502, 'Could not reach the upstream provider (ECONNREFUSED).'],
+    ['ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), UpstreamError, 502, 'Could not reach the upstream provider (ECONNRESET).'],
+    ['wrapped in a TypeError cause (fetch style)', new TypeError('fetch failed', { cause: new undiciErrors.HeadersTimeoutError() }), UpstreamTimeoutError, 504, 'The upstream provider did not answer in time (UND_ERR_HEADERS_TIMEOUT).'],
+    ['retries exhausted', Object.assign(new Error('Request failed'), { code: 'UND_ERR_REQ_RETRY', statusCode: 503 }), UpstreamError, 502, 'The upstream provider failed (HTTP 503) after retries.'],
+  ] as const)('%s', (_name, err, cls, status, message) => {
     const out = translateTransportError(err, ctx());
     expect(out).toBeInstanceOf(cls);
     expect(out.status).toBe(status);
     expect(out.failover).toBe(true);
+    expect(out.message).toBe(message);
+    expectProviderForLogOnly(out);
+  });
+
+  it('answers an aborted request without failover, naming no provider', () => {
+    const out = translateTransportError(new undiciErrors.RequestAbortedError(), ctx());
+    expect(out).toMatchObject({ status: 502, code: 'upstream_aborted', failover: false, message: 'The request to the upstream provider was aborted.' });
+    expectProviderForLogOnly(out);
   });
 
   it('passes a GatewayError through unchanged', () => {

@@ -17,11 +17,14 @@ export const png720x1280 = (): Promise<Buffer> => readFile(new URL('../../fixtur
 
 /**
  * Reelay's config around the given `providers:` and `models:` entries: one client
- * key (TEST_KEY), and polling such that each retrieve is exactly one upstream poll
- * while the background poller stays out of the counts.
+ * key (TEST_KEY), polling such that each retrieve is exactly one upstream poll
+ * while the background poller stays out of the counts, and /readyz listing
+ * credential health (the suites check keys leaving and rejoining the rotation).
  */
 export function reelayYaml(providers: string, models: string): string {
   return `
+readyz:
+  details: true
 keys:
   - name: alice
     key: ${TEST_KEY}
@@ -98,16 +101,29 @@ export function jobByPrompt<J extends { prompt: string }>(fake: { jobs: Map<stri
   return job;
 }
 
-/** The SDK error the call failed with; anything else is rethrown. */
+/** Everything a client was told by the failures `caught` saw in this test file (each file runs in its own process). */
+const told: string[] = [];
+
+/** What a failed call tells the client: the SDK's message, the envelope and every response header. */
+const clientText = (err: APIError): string =>
+  [err.message, JSON.stringify(err.error), JSON.stringify(err.headers ? Object.fromEntries(err.headers.entries()) : {})].join('\n');
+
+/** The SDK error the call failed with (and remembered for toldClients); anything else is rethrown. */
 export async function caught(p: Promise<unknown>): Promise<APIError> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof APIError) return err;
+    if (err instanceof APIError) {
+      told.push(clientText(err));
+      return err;
+    }
     throw err;
   }
   throw new Error('expected the call to fail');
 }
+
+/** What clients were told by every failure `caught` has seen so far in this file. */
+export const toldClients = (): readonly string[] => told;
 
 /** The message of the error envelope Reelay answered with (the SDK prefixes err.message with the status). */
 export const envelopeMessage = (err: APIError): string | undefined => (err.error as { message?: string } | undefined)?.message;
@@ -117,7 +133,20 @@ export async function download(client: OpenAI, id: string, headers?: Record<stri
   return { res, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
+function expectNoneOf(needles: readonly string[], texts: readonly string[]): void {
+  for (const text of texts) for (const needle of needles) expect(text).not.toContain(needle);
+}
+
 /** No provider key anywhere a client or an operator can read it. */
 export function expectNoKeys(keys: readonly string[], ...texts: string[]): void {
-  for (const text of texts) for (const key of keys) expect(text).not.toContain(key);
+  expectNoneOf(keys, texts);
+}
+
+/**
+ * No provider id (and so no credential fingerprint, `<id>:<hash>`) in what a
+ * client reads; log lines may name providers, operators need them. Use ids
+ * no message contains by chance: `up` is in every "upstream".
+ */
+export function expectNoProviderIds(ids: readonly string[], ...texts: string[]): void {
+  expectNoneOf(ids, texts);
 }

@@ -19,6 +19,7 @@ export type MultipartPart =
   | { name: string; data: Buffer; filename: string; contentType: string };
 
 export interface CreateFormOptions {
+  /** For the refusal's `provider` (the operator's log line); never part of its message. */
   providerId: string;
   /** The provider takes `input_reference[image_url]`; otherwise a data URL becomes a file part and an http(s) URL is refused. */
   imageUrl: boolean;
@@ -39,10 +40,11 @@ export function decodeDataUrl(url: string): { data: Buffer; mimeType: string; fi
 
 /** A request the provider cannot take; failover lets a target that can take it serve the request. */
 function unsupported(providerId: string, what: string): InvalidRequestError {
-  return new InvalidRequestError(`Provider "${providerId}" does not accept ${what} for input_reference; upload the image as a file instead.`, {
+  return new InvalidRequestError(`The upstream provider does not accept ${what} for input_reference; upload the image as a file instead.`, {
     param: 'input_reference',
     code: 'unsupported_value',
     failover: true,
+    provider: providerId,
   });
 }
 
