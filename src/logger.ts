@@ -34,6 +34,11 @@ export const REDACT_PATHS = [
   'config.keys',
 ]
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,

@@ -1,13 +1,18 @@
 import { systemClock } from './clock.js';
 import { loadConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { createRuntime } from './runtime.js';
 import { insecureDefaultKey, startupBanner } from './startup-banner.js';
 
 /** Process entry: load config, create real dependencies, listen, shut down gracefully. */
 async function main(): Promise<void> {
-  const logger = createLogger(process.env.LOG_LEVEL || 'info');
+  const level = process.env.LOG_LEVEL || 'info';
+  if (!isLogLevel(level)) {
+    process.stderr.write(`reelay: invalid LOG_LEVEL "${level}"; use one of ${LOG_LEVELS.join(', ')}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(level);
   let loaded;
   try {
     loaded = loadConfig(process.env);
@@ -23,7 +28,10 @@ async function main(): Promise<void> {
   await runtime.app.listen({ host: config.server.host, port: config.server.port });
   const address = runtime.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
-  logger.info({ configPath: path, store: config.store.type }, startupBanner(config, port));
+  const banner = startupBanner(config, port);
+  logger.info({ configPath: path, store: config.store.type, url: banner.url, key: banner.keyName }, `Reelay listening on ${banner.url}`);
+  // Plain text beside the JSON log, so the curl pastes as it is.
+  process.stderr.write(banner.text);
   if (insecureDefaultKey(config)) {
     logger.warn('the default development key sk-reelay-dev is accepted on a non-loopback address; set REELAY_DEV_KEY or your own keys');
   }

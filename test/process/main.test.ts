@@ -49,13 +49,25 @@ async function untilCompleted(client: OpenAI, id: string): Promise<OpenAI.Videos
   throw new Error(`video ${id} did not finish`);
 }
 
+/** The banner's `try:` curl, run by a shell exactly as a developer would paste it. */
+function runBannerCurl(p: ReelayProcess, env: Record<string, string> = {}): unknown {
+  const curl = /^ {2}try: (curl .*)$/m.exec(p.stderr.join(''))?.[1];
+  expect(curl, p.stderr.join('')).toBeDefined();
+  const out = spawnSync('bash', ['-c', curl!], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+  expect(out.status, out.stderr).toBe(0);
+  return JSON.parse(out.stdout);
+}
+
 describe('node dist/main.js', () => {
-  it('serves the embedded default config: banner with URL, key and curl; the SDK snippet completes a video', async () => {
-    const p = start({ REELAY_PORT: '0', REELAY_DEV_KEY: 'sk-reelay-test-key' });
+  it('serves the embedded default config: a banner with the public dev key and a curl that runs as pasted', async () => {
+    const p = start({ REELAY_PORT: '0' });
     const { baseURL, line } = await listening(p);
-    expect(line).toContain('sk-reelay-test-key');
-    expect(line).toContain(`curl -s ${baseURL}/videos`);
-    const client = new OpenAI({ baseURL, apiKey: 'sk-reelay-test-key' });
+    // The JSON log line names the key; the plain-text banner on stderr carries the curl.
+    expect(JSON.parse(line)).toMatchObject({ url: baseURL, key: 'dev' });
+    expect(p.stderr.join('')).toContain(`Reelay listening on ${baseURL}`);
+    expect(p.stderr.join('')).toContain('sk-reelay-dev');
+    expect(runBannerCurl(p)).toMatchObject({ object: 'video', status: 'queued', model: 'sora-2' });
+    const client = new OpenAI({ baseURL, apiKey: 'sk-reelay-dev' });
     const video = await client.videos.create({ prompt: 'A calico cat playing a piano on stage' });
     expect(video.model).toBe('sora-2');
     // The image's HEALTHCHECK command against the running process.
@@ -63,6 +75,24 @@ describe('node dist/main.js', () => {
     expect(healthcheck({ REELAY_HEALTHCHECK_URL: `${origin}/readyz` })).toBe(0);
     expect(healthcheck({ REELAY_HEALTHCHECK_URL: `${origin}/nope` })).toBe(1);
     await stopCleanly(p);
+  });
+
+  it('never prints a configured secret: the banner names the key and its curl reads $REELAY_KEY', async () => {
+    const secret = 'sk-reelay-test-key-0123';
+    const p = start({ REELAY_PORT: '0', REELAY_DEV_KEY: secret });
+    const { line } = await listening(p);
+    expect(line).not.toContain(secret);
+    expect(p.stderr.join('')).toContain('key: dev');
+    expect(p.stderr.join('')).toContain('Bearer $REELAY_KEY');
+    expect(runBannerCurl(p, { REELAY_KEY: secret })).toMatchObject({ object: 'video' });
+    await stopCleanly(p);
+    expect([...p.stdout, ...p.stderr].join('\n')).not.toContain(secret);
+  });
+
+  it('exits 1 with one clear line on an invalid LOG_LEVEL', async () => {
+    const p = start({ REELAY_PORT: '0', LOG_LEVEL: 'verbose' });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.join('')).toBe('reelay: invalid LOG_LEVEL "verbose"; use one of fatal, error, warn, info, debug, trace, silent\n');
   });
 
   it('exits 1 on an invalid config, listing every problem by path', async () => {
