@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/providers/sandbox/media/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'coverage/**', 'src/providers/sandbox/media/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
