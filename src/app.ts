@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
-import { createKeyRing } from './auth/key-ring.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { ServiceUnavailableError } from './errors.js';
@@ -13,6 +12,7 @@ import { bodyParsersPlugin } from './http/plugins/body-parsers.js';
 import { errorHandlerPlugin, sendError, toGatewayError } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
 import { videoRoutes } from './http/routes/videos.js';
+import { createConfigAuthenticator } from './keys/config-keys.js';
 import type { JobPoller } from './polling/job-poller.js';
 import type { Metrics } from './metrics.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -100,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, { keys: createKeyRing(config.keys) });
+      await v1.register(authPlugin, { keys: createConfigAuthenticator(config.keys, deps.clock) });
       await v1.register(videoRoutes, { videos, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
     },
     { prefix: '/v1' },

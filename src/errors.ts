@@ -12,6 +12,7 @@ export type ErrorType =
   | 'not_found_error'
   | 'conflict_error'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'server_error'
   | 'upstream_error'
   | 'service_unavailable';
@@ -77,6 +78,13 @@ export class NotFoundError extends GatewayError {
   }
 }
 
+/** The request conflicts with the resource's state, e.g. changing a read-only config key. */
+export class ConflictError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions = {}) {
+    super(409, 'invalid_request_error', message, { code: 'conflict', ...options });
+  }
+}
+
 export class PayloadTooLargeError extends GatewayError {
   constructor(message: string, options: GatewayErrorOptions = {}) {
     super(413, 'invalid_request_error', message, { code: 'payload_too_large', ...options });
@@ -101,6 +109,21 @@ export class RateLimitError extends GatewayError {
       code: 'rate_limit_exceeded',
       ...options,
       headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...options.headers },
+    });
+  }
+}
+
+/**
+ * A key's budget (video-seconds per day or month, USD per month) cannot cover
+ * the request. Retrying cannot help until the window resets, so the SDK is
+ * told not to (x-should-retry: false), as OpenAI does for insufficient_quota.
+ */
+export class InsufficientQuotaError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions = {}) {
+    super(429, 'insufficient_quota', message, {
+      code: 'insufficient_quota',
+      ...options,
+      headers: { 'x-should-retry': 'false', ...options.headers },
     });
   }
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { sha256 } from '../keys/ids.js';
+import { DEFAULT_POLL_RPM, keySettingsShape } from '../keys/settings.js';
 
 /**
  * The configuration contract (config/reelay.yaml). Other tooling writes these
@@ -81,6 +83,11 @@ const PollSchema = z
   })
   .prefault({});
 
+/** Decimals may arrive as strings too. */
+const decimal = (min: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v), z.number().min(min));
+
+/** A gateway key in the file: read-only at run time (the admin API lists it with source "config"). */
 const KeySchema = z
   .strictObject({
     name: nonEmpty,
@@ -90,17 +97,40 @@ const KeySchema = z
       .regex(/^[0-9a-fA-F]{64}$/, 'must be a 64-character hex SHA-256 digest')
       .transform((s) => s.toLowerCase())
       .optional(),
-    models: z.array(nonEmpty).optional(),
-    /** Creates and remixes per minute; unlimited when absent. */
-    rpm: int(1).optional(),
-    /** Status, list and content requests per minute: a separate budget, so polling never starves creates. */
-    poll_rpm: int(1).default(600),
-    /** Non-terminal jobs in flight at once; unlimited when absent. */
-    max_concurrent: int(1).optional(),
+    ...keySettingsShape(int, decimal),
+    poll_rpm: int(1).default(DEFAULT_POLL_RPM),
   })
   .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
     message: 'give exactly one of `key` or `sha256`',
   });
+
+/** An admin API key: same secret-or-digest shape, no limits. Client keys never work on /admin, nor these on /v1. */
+const AdminKeySchema = z
+  .strictObject({
+    name: nonEmpty,
+    key: z.string().min(16, 'an admin key must be at least 16 characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be a 64-character hex SHA-256 digest')
+      .transform((s) => s.toLowerCase())
+      .optional(),
+  })
+  .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
+    message: 'give exactly one of `key` or `sha256`',
+  });
+
+const AdminSchema = z
+  .strictObject({
+    /** No keys: the admin API is off. */
+    keys: z.array(AdminKeySchema).default([]),
+  })
+  .prefault({});
+
+/** USD per second of video, per model alias, with optional per-size prices. */
+const PriceSchema = z.strictObject({
+  usd_per_second: decimal(0),
+  sizes: z.record(nonEmpty.refine((k) => k !== '__proto__', 'reserved name'), decimal(0)).optional(),
+});
 
 const providerBase = {
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, - and _'),
@@ -162,6 +192,8 @@ export const ConfigSchema = z
     readyz: ReadyzSchema,
     poll: PollSchema,
     keys: z.array(KeySchema).min(1, 'at least one gateway key is needed'),
+    admin: AdminSchema,
+    pricing: z.record(nonEmpty.refine((k) => k !== '__proto__', 'reserved name'), PriceSchema).default({}),
     providers: z.array(ProviderConfigSchema).min(1),
     // `__proto__` cannot be an own key of the parsed object; every other name works (lookups use Object.hasOwn).
     models: z.record(nonEmpty.refine((k) => k !== '__proto__', 'reserved name'), z.array(TargetSchema).min(1)).refine((m) => Object.keys(m).length > 0, {
@@ -184,6 +216,21 @@ export const ConfigSchema = z
         }
       });
     });
+    // One secret on both doors would let a client key administer, or an admin key spend.
+    const clientDigests = new Set(cfg.keys.map((k) => k.sha256 ?? sha256(k.key!).toString('hex')));
+    cfg.admin.keys.forEach((k, i) => {
+      if (clientDigests.has(k.sha256 ?? sha256(k.key!).toString('hex'))) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'keys', i], message: 'an admin key must differ from every client key' });
+      }
+    });
+    const adminNames = new Set<string>();
+    cfg.admin.keys.forEach((k, i) => {
+      if (adminNames.has(k.name)) ctx.addIssue({ code: 'custom', path: ['admin', 'keys', i, 'name'], message: `duplicate admin key name "${k.name}"` });
+      adminNames.add(k.name);
+    });
+    for (const alias of Object.keys(cfg.pricing)) {
+      if (!Object.hasOwn(cfg.models, alias)) ctx.addIssue({ code: 'custom', path: ['pricing', alias], message: `unknown model alias "${alias}"` });
+    }
     for (const [alias, targets] of Object.entries(cfg.models)) {
       targets.forEach((t, j) => {
         if (!ids.has(t.provider)) {
@@ -196,6 +243,8 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
 export type KeyConfig = z.output<typeof KeySchema>;
+export type AdminKeyConfig = z.output<typeof AdminKeySchema>;
+export type PricingConfig = z.output<typeof ConfigSchema>['pricing'];
 export type ModelTarget = z.output<typeof TargetSchema>;
 export type PollConfig = z.output<typeof PollSchema>;
 export type StoreConfig = z.output<typeof StoreSchema>;

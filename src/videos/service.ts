@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/key-ring.js';
+import type { Principal } from '../keys/principal.js';
 import type { Clock } from '../clock.js';
 import type { Config, ModelTarget } from '../config/schema.js';
 import {
@@ -97,7 +97,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
    */
   const admit = async (principal: Principal, id: string): Promise<void> => {
     const now = clock.now();
-    const admitted = await inflight.acquire(principal.name, id, { limit: principal.maxConcurrent, now, holdUntil: now + RESERVATION_MS });
+    const admitted = await inflight.acquire(principal.owner, id, { limit: principal.maxConcurrent, now, holdUntil: now + RESERVATION_MS });
     if (!admitted) {
       throw new RateLimitError(
         `This API key already has ${principal.maxConcurrent} videos in progress, its max_concurrent limit. Retry once one of them has completed or failed.`,
@@ -110,7 +110,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
   /** Frees a slot after a failed create; a lost release only delays the slot's own deadline. */
   const unadmit = async (principal: Principal, id: string, log: Logger): Promise<void> => {
     try {
-      await inflight.release(principal.name, id);
+      await inflight.release(principal.owner, id);
     } catch (err) {
       log.warn({ err: { message: (err as Error).message }, videoId: id }, 'could not free a concurrency slot; it frees itself later');
     }
@@ -164,7 +164,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     // Anything that is not one of our ids never reaches the store (no odd Redis keys, no hash tags).
     if (!isVideoId(id)) throw notFound(id);
     const record = await store.get(id);
-    if (!record || record.owner !== principal.name) throw notFound(id);
+    if (!record || record.owner !== principal.owner) throw notFound(id);
     return record;
   };
 
@@ -226,7 +226,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
             );
             const job: TaskRecord = {
               id,
-              owner: principal.name,
+              owner: principal.owner,
               provider: route.provider.id,
               model: alias,
               upstreamModel: route.upstreamModel,
@@ -263,7 +263,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     },
 
     async list(principal, query) {
-      const page = await store.list(principal.name, { after: query.after, limit: query.limit, order: query.order });
+      const page = await store.list(principal.owner, { after: query.after, limit: query.limit, order: query.order });
       const data = page.data.map(toVideo);
       return {
         object: 'list',
@@ -329,7 +329,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const newId = mintVideoId(createdAt);
       const job = await startJob(principal, newId, log, async () => {
         const accepted = await provider.remix!(refOf(fresh), prompt, { log: plog });
-        return { plog, job: { ...source, id: newId, owner: principal.name, prompt, remixedFrom: source.id, createdAt, ...acceptedAt(accepted) } };
+        return { plog, job: { ...source, id: newId, owner: principal.owner, prompt, remixedFrom: source.id, createdAt, ...acceptedAt(accepted) } };
       });
       plog.info({ videoId: job.id, upstreamId: job.upstreamId, remixedFrom: source.id }, 'video remixed');
       return reply(job);

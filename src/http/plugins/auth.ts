@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { KeyRing, Principal } from '../../auth/key-ring.js';
+import { invalidKey, type Authenticator } from '../../keys/authenticator.js';
+import type { Principal } from '../../keys/principal.js';
 import { AuthenticationError } from '../../errors.js';
 
 declare module 'fastify' {
@@ -13,7 +14,8 @@ declare module 'fastify' {
 /** RFC 6750 bearer syntax, ASCII only: a trailing U+00A0 (a latin1 0xA0 byte) is not whitespace to strip. */
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
 
-export function authenticate(request: FastifyRequest, keys: KeyRing): Principal {
+/** The bearer token of a request; a missing or malformed header is a 401 that says which. */
+export function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined || header.trim() === '') {
     throw new AuthenticationError(
@@ -22,17 +24,16 @@ export function authenticate(request: FastifyRequest, keys: KeyRing): Principal 
     );
   }
   const token = BEARER.exec(header)?.[1];
-  const principal = token === undefined ? undefined : keys.authenticate(token);
-  if (!principal) throw new AuthenticationError('Incorrect API key provided.', { code: 'invalid_api_key' });
-  return principal;
+  if (token === undefined) throw invalidKey();
+  return token;
 }
 
 /** Bearer-key authentication for every route registered in the same scope. */
-export const authPlugin = fp<{ keys: KeyRing }>(
+export const authPlugin = fp<{ keys: Authenticator }>(
   async (app: FastifyInstance, opts) => {
     app.decorateRequest('principal', null as unknown as Principal);
     app.addHook('onRequest', async (request) => {
-      request.principal = authenticate(request, opts.keys);
+      request.principal = await opts.keys.authenticate(bearerToken(request));
     });
   },
   { name: 'reelay-auth' },

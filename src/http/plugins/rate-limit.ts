@@ -27,7 +27,7 @@ const LIMIT: Record<RateLimitBucket, (request: FastifyRequest) => number | undef
 
 /**
  * @fastify/rate-limit for every route of the scope it is registered in, all
- * routes of the scope sharing one counter per key (`<prefix>ratelimit:<bucket>:<key name>`).
+ * routes of the scope sharing one counter per key (`<prefix>ratelimit:<bucket>:<key owner token>`).
  * Register it once per bucket, each in its own encapsulated scope.
  *
  * Fails open (skipOnError): when Redis cannot count, the request goes on. A
@@ -48,7 +48,7 @@ export const rateLimitPlugin = fp<RateLimitOptions>(
       max: (request: FastifyRequest) => limitOf(request) ?? Number.MAX_SAFE_INTEGER,
       // Keys without a limit are not counted at all.
       allowList: (request: FastifyRequest) => limitOf(request) === undefined,
-      keyGenerator: (request: FastifyRequest) => request.principal.name,
+      keyGenerator: (request: FastifyRequest) => request.principal.owner,
       errorResponseBuilder: (_request, context) =>
         new RateLimitError(
           `Rate limit reached: ${context.max} ${opts.bucket === 'create' ? 'creates' : 'status, list and content requests'} per ${context.after} for this API key. Retry after ${Math.ceil(context.ttl / 1000)} s.`,
