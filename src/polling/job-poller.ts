@@ -10,9 +10,13 @@ import type { ClaimResult, JobSchedule } from '../stores/job-schedule.js';
 import type { TaskRecord, TaskState, TaskStore } from '../stores/task-store.js';
 import { reconcileFacts, refOf } from '../videos/job-ref.js';
 import { isTerminal, mergeState } from '../videos/state.js';
+import { DAY_MS } from '../clock.js';
+import type { Budgets } from '../budgets/budgets.js';
+import { GIVE_UP_CODE } from './give-up.js';
 import { jitteredDue, nextInterval } from './interval.js';
 
-export const GIVE_UP_CODE = 'upstream_timeout';
+export { GIVE_UP_CODE };
+
 
 export interface JobPollerDeps {
   providers: ProviderRegistry;
@@ -21,6 +25,8 @@ export interface JobPollerDeps {
   inflight: InflightStore;
   clock: Clock;
   poll: PollConfig;
+  /** Settles a job's budget when it ends; every step is idempotent, so a repeat after a crash is harmless. */
+  budgets: Pick<Budgets, 'settle' | 'settleLate'>;
   metrics: Pick<Metrics, 'unknownStatus' | 'upstreamPolls'>;
   random?: () => number;
 }
@@ -45,13 +51,23 @@ export interface JobPoller {
 type Claimed = Extract<ClaimResult, { kind: 'claimed' }> & { claimedAt: number };
 
 /**
+ * A job Reelay gave up on may still finish upstream, and bill. It stays in the
+ * schedule and is asked again this often, for this long, so a late answer
+ * settles its still-reserved budget.
+ */
+export const LATE_CHECK_MS = 3_600_000;
+export const LATE_CHECK_FOR_MS = 7 * DAY_MS;
+
+const givenUp = (record: TaskRecord): boolean => record.state.status === 'failed' && record.state.error?.code === GIVE_UP_CODE;
+
+/**
  * One poll of one job under its lease, shared by the background poller and
  * the inline refresh of GET /v1/videos/{id}: claim, read the record, ask the
  * provider, write the merged state, then schedule the next poll or, for a
  * terminal state, forget the job.
  */
 export function createJobPoller(deps: JobPollerDeps): JobPoller {
-  const { providers, store, schedule, inflight, clock, poll } = deps;
+  const { providers, store, schedule, inflight, clock, poll, budgets } = deps;
   const random = deps.random ?? Math.random;
   const giveUpMs = poll.give_up_after_s * 1000;
   const inFlight = new Map<string, Promise<TaskRecord | undefined>>();
@@ -122,7 +138,10 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       await schedule.unschedule(id);
       return undefined;
     }
+    if (givenUp(record)) return checkLate(record, lease, log);
     if (isTerminal(record.state)) {
+      // The instance that wrote this state died before settling (or this is a repeat): settling again is safe.
+      await budgets.settle(record);
       await forget(record);
       return record;
     }
@@ -157,7 +176,15 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       current = { ...record, state, updatedAt: now };
     }
 
+    if (expired) {
+      // The slot goes back now; the budget stays reserved until the provider's late answer, if any.
+      await inflight.release(record.owner, id);
+      await schedule.release(id, lease.token, { dueAt: now + LATE_CHECK_MS, intervalMs: LATE_CHECK_MS });
+      return current;
+    }
     if (isTerminal(state)) {
+      // Settled before the job leaves the schedule: a crash in between leaves it for the next claim to settle.
+      await budgets.settle(current);
       await forget(record);
       log.info({ videoId: id, status: state.status, upstreamId: record.upstreamId }, 'video finished');
       return current;
@@ -169,6 +196,26 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       log.warn({ videoId: id }, 'poll lease expired before the poll finished; another instance owns the job now');
     }
     return current;
+  };
+
+  /** A given-up job, asked again: a terminal answer settles its budget; the public record stays as it was told. */
+  const checkLate = async (record: TaskRecord, lease: Claimed, log: Logger): Promise<TaskRecord> => {
+    await inflight.release(record.owner, record.id);
+    const upstream = await askProvider(record, log);
+    const now = clock.now();
+    if (upstream?.status === 'completed' || upstream?.status === 'failed') {
+      await budgets.settleLate(record, upstream.status, upstream.seconds);
+      log.warn(
+        { reconcile: { ...reconcileFacts(record), lateStatus: upstream.status } },
+        `a video Reelay gave up on ended upstream after all (${upstream.status}); its budget is settled`,
+      );
+      await schedule.unschedule(record.id);
+    } else if (now - record.createdAt >= giveUpMs + LATE_CHECK_FOR_MS) {
+      await schedule.unschedule(record.id);
+    } else {
+      await schedule.release(record.id, lease.token, { dueAt: now + LATE_CHECK_MS, intervalMs: LATE_CHECK_MS });
+    }
+    return record;
   };
 
   /** One poll per job per process at a time; later callers join it. */

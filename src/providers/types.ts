@@ -60,6 +60,8 @@ export interface UpstreamState {
   contentUrl?: string | undefined;
   /** Provider-reported usage or cost, kept verbatim in the record. */
   usage?: unknown;
+  /** Seconds of video delivered, when the provider reports them (a completed OpenAI-shaped video's `seconds`). */
+  seconds?: number | undefined;
 }
 
 export interface AcceptedJob {

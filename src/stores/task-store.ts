@@ -20,6 +20,8 @@ export interface TaskState {
   contentUrl?: string | undefined;
   /** Provider-reported usage or cost (e.g. aimlapi meta.usage), verbatim. */
   usage?: unknown;
+  /** Seconds of video delivered, as the provider reports them; budgets settle to this. */
+  seconds?: number | undefined;
 }
 
 export interface TaskRecord {
@@ -38,6 +40,8 @@ export interface TaskRecord {
   seconds: string;
   size: string;
   remixedFrom: string | null;
+  /** Estimated cost in USD (pricing × reserved seconds), recorded when the job was admitted. */
+  estimatedUsd?: number | undefined;
   /** ms since epoch. */
   createdAt: number;
   /** ms since epoch of the last state write. */

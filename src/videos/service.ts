@@ -6,7 +6,6 @@ import {
   InvalidRequestError,
   NotFoundError,
   PermissionDeniedError,
-  RateLimitError,
   ServiceUnavailableError,
   UpstreamTimeoutError,
 } from '../errors.js';
@@ -17,6 +16,8 @@ import type { JobPoller } from '../polling/job-poller.js';
 import type { AcceptedJob, ContentResponse, InputReference, VideoProvider } from '../providers/types.js';
 import type { InflightStore } from '../stores/inflight-store.js';
 import type { TaskRecord, TaskStore } from '../stores/task-store.js';
+import { settleQuietly, type Budgets, type JobToAdmit } from '../budgets/budgets.js';
+import type { Remaining } from '../budgets/ledger.js';
 import { requireCapability } from './capabilities.js';
 import { refOf } from './job-ref.js';
 import { persistAccepted } from './persist.js';
@@ -40,14 +41,21 @@ export interface VideoServiceDeps {
   inflight: InflightStore;
   /** Polling of non-terminal jobs, shared with the background poller. */
   jobs: JobPoller;
+  /** Spend per key: admission with the concurrency slot, and settlement. */
+  budgets: Budgets;
   clock: Clock;
 }
+
+/** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
+export const RESERVATION_MS = 10 * 60_000;
 
 /** A video answer plus, while it is not terminal, when the client should ask again. */
 export interface VideoReply {
   video: Video;
   /** For the `openai-poll-after-ms` header; undefined once the video is terminal. */
   pollAfterMs: number | undefined;
+  /** What the key's budgets have left after this create's reservation, for the x-reelay-*-remaining headers. */
+  remaining?: Remaining | undefined;
 }
 
 export interface VideoService {
@@ -59,11 +67,8 @@ export interface VideoService {
   remix(principal: Principal, id: string, prompt: string, log: Logger): Promise<VideoReply>;
 }
 
-/** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
-const RESERVATION_MS = 10 * 60_000;
-
 export function createVideoService(deps: VideoServiceDeps): VideoService {
-  const { config, providers, store, inflight, jobs, clock } = deps;
+  const { config, providers, store, inflight, jobs, clock, budgets } = deps;
   const { poll } = config;
 
   /**
@@ -90,33 +95,17 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     return { video: toVideo(record), pollAfterMs };
   };
 
-  /**
-   * Takes a concurrency slot for a job about to be created upstream, so a key
-   * at `max_concurrent` never starts a paid job; the slot is freed again when
-   * the create fails before the upstream accepted anything.
-   */
-  const admit = async (principal: Principal, id: string): Promise<void> => {
-    const now = clock.now();
-    const admitted = await inflight.acquire(principal.owner, id, { limit: principal.maxConcurrent, now, holdUntil: now + RESERVATION_MS });
-    if (!admitted) {
-      throw new RateLimitError(
-        `This API key already has ${principal.maxConcurrent} videos in progress, its max_concurrent limit. Retry once one of them has completed or failed.`,
-        Math.ceil(poll.initial_ms / 1000),
-        { code: 'concurrency_limit_exceeded' },
-      );
-    }
-  };
-
-  /** Frees a slot after a failed create; a lost release only delays the slot's own deadline. */
-  const unadmit = async (principal: Principal, id: string, log: Logger): Promise<void> => {
+  /** Gives back what admission took after a failed create; a lost step only delays the slot's own deadline. */
+  const unadmit = async (principal: Principal, job: Pick<TaskRecord, 'id' | 'createdAt'>, log: Logger): Promise<void> => {
     try {
-      await inflight.release(principal.owner, id);
+      await budgets.reject(principal.owner, job);
+      await inflight.release(principal.owner, job.id);
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message }, videoId: id }, 'could not free a concurrency slot; it frees itself later');
+      log.warn({ err: { message: (err as Error).message }, videoId: job.id }, 'could not undo the admission of a refused create; its slot frees itself later');
     }
   };
 
-  /** Stores an accepted job with its schedule and slot, or releases both when it is already terminal. */
+  /** Stores an accepted job with its schedule and slot, or settles and frees both when it is already terminal. */
   const persist = async (job: TaskRecord, log: Logger): Promise<void> => {
     const terminal = isTerminal(job.state);
     // The slot outlives the give-up deadline a little: by then the poller has released it.
@@ -125,8 +114,10 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       job,
       async () => {
         await store.put(job);
-        if (terminal) await inflight.release(job.owner, job.id);
-        else {
+        if (terminal) {
+          await settleQuietly(budgets.settle(job), log, job.id);
+          await inflight.release(job.owner, job.id);
+        } else {
           // Independent keys: one round trip instead of two on the create path.
           await Promise.all([inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil }), jobs.scheduleFirst(job)]);
         }
@@ -135,19 +126,28 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     );
   };
 
-  /** Admission, the upstream call (`start`), then the durable record: the one path of create and remix. */
-  const startJob = async (principal: Principal, id: string, log: Logger, start: () => Promise<{ job: TaskRecord; plog: Logger }>): Promise<TaskRecord> => {
-    await admit(principal, id);
+  /**
+   * Admission (budget and concurrency slot, one atomic step, so a key at its
+   * limit never starts a paid job), the upstream call (`start`), then the
+   * durable record: the one path of create and remix.
+   */
+  const startJob = async (
+    principal: Principal,
+    admission: JobToAdmit,
+    log: Logger,
+    start: (estimatedUsd: number) => Promise<{ job: TaskRecord; plog: Logger }>,
+  ): Promise<{ job: TaskRecord; remaining: Remaining }> => {
+    const admitted = await budgets.admit(principal, admission);
     let started;
     try {
-      started = await start();
+      started = await start(admitted.usdMicros / 1_000_000);
     } catch (err) {
-      // A timed-out create may have started a job upstream after all: its slot stays taken until the reservation lapses.
-      if (!(err instanceof UpstreamTimeoutError)) await unadmit(principal, id, log);
+      // A timed-out create may have started a job upstream after all: its slot and seconds stay reserved until they lapse.
+      if (!(err instanceof UpstreamTimeoutError)) await unadmit(principal, admission, log);
       throw err;
     }
     await persist(started.job, started.plog);
-    return started.job;
+    return { job: started.job, remaining: admitted.remaining };
   };
 
   /** The state fields of a record for a job the upstream just accepted. */
@@ -209,7 +209,10 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const routed = routeTargets(alias, targets, providers, request);
       const createdAt = clock.now();
       const id = mintVideoId(createdAt);
-      const job = await startJob(principal, id, log, async () => {
+      // Failover may land on a target that makes more seconds: reserve the most, settlement gives back the rest.
+      const largest = routed.reduce((a, b) => (Number(b.seconds) > Number(a.seconds) ? b : a));
+      const admission = { id, model: alias, seconds: Number(largest.seconds), size: largest.size, createdAt };
+      const { job, remaining } = await startJob(principal, admission, log, async (estimatedUsd) => {
         for (const [i, route] of routed.entries()) {
           const plog = log.child({ provider: route.provider.id });
           try {
@@ -234,6 +237,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
               seconds: route.seconds,
               size: route.size,
               remixedFrom: null,
+              estimatedUsd,
               createdAt,
               ...acceptedAt(accepted),
             };
@@ -254,7 +258,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         throw new Error('unreachable: routeTargets returns at least one target');
       });
       log.child({ provider: job.provider }).info({ videoId: job.id, upstreamId: job.upstreamId }, 'video created');
-      return reply(job);
+      return { ...reply(job), remaining };
     },
 
     async retrieve(principal, id, log) {
@@ -277,6 +281,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     async delete(principal, id, log) {
       const record = await owned(principal, id);
       const provider = providers.get(record.provider);
+      let goneUpstream = false;
       if (provider?.capabilities.delete && provider.delete) {
         try {
           await provider.delete(refOf(record), { log });
@@ -284,10 +289,13 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
           // Already gone upstream is what we wanted; anything else keeps the record so a retry can finish.
           if (!(err instanceof NotFoundError)) throw err;
         }
+        goneUpstream = true;
       } else {
         log.info({ videoId: id, provider: record.provider }, 'provider cannot delete upstream; removed from Reelay only');
       }
       if (!(await store.delete(id))) throw notFound(id);
+      // A running job deleted upstream will never bill; one the provider cannot delete may, so it stays reserved.
+      if (goneUpstream && !isTerminal(record.state)) await settleQuietly(budgets.release(record), log, id);
       // The record is gone either way; a lost cleanup is healed by the poller (schedule) or the slot's own deadline.
       await jobs.forget(record).catch((err: unknown) =>
         log.warn({ err: { message: (err as Error).message }, videoId: id }, 'could not unschedule a deleted video'),
@@ -327,12 +335,14 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const plog = log.child({ provider: provider.id });
       const createdAt = clock.now();
       const newId = mintVideoId(createdAt);
-      const job = await startJob(principal, newId, log, async () => {
+      const admission = { id: newId, model: source.model, seconds: Number(source.seconds), size: source.size, createdAt };
+      const { job, remaining } = await startJob(principal, admission, log, async (estimatedUsd) => {
         const accepted = await provider.remix!(refOf(fresh), prompt, { log: plog });
-        return { plog, job: { ...source, id: newId, owner: principal.owner, prompt, remixedFrom: source.id, createdAt, ...acceptedAt(accepted) } };
+        const job: TaskRecord = { ...source, id: newId, owner: principal.owner, prompt, remixedFrom: source.id, estimatedUsd, createdAt, ...acceptedAt(accepted) };
+        return { plog, job };
       });
       plog.info({ videoId: job.id, upstreamId: job.upstreamId, remixedFrom: source.id }, 'video remixed');
-      return reply(job);
+      return { ...reply(job), remaining };
     },
   };
 }

@@ -27,6 +27,7 @@ export function mergeState(prev: TaskState, next: UpstreamState, nowMs: number):
     rawStatus: next.rawStatus ?? prev.rawStatus,
     contentUrl: next.contentUrl ?? prev.contentUrl,
     usage: next.usage ?? prev.usage,
+    seconds: next.seconds ?? prev.seconds,
   };
   const clean = <T extends object>(o: T): T =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;

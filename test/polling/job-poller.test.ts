@@ -5,7 +5,12 @@ import type { PollConfig } from '../../src/config/schema.js';
 import { UpstreamError } from '../../src/errors.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { createJobPoller, type JobPoller } from '../../src/polling/job-poller.js';
+import { createBudgets } from '../../src/budgets/budgets.js';
+import type { BudgetLedger } from '../../src/budgets/ledger.js';
+import { createMemoryBudgetLedger } from '../../src/budgets/memory-ledger.js';
+import { createRedisBudgetLedger } from '../../src/budgets/redis-ledger.js';
+import { windowsAt } from '../../src/budgets/windows.js';
+import { createJobPoller, LATE_CHECK_FOR_MS, LATE_CHECK_MS, type JobPoller } from '../../src/polling/job-poller.js';
 import type { UpstreamState, VideoProvider } from '../../src/providers/types.js';
 import type { InflightStore } from '../../src/stores/inflight-store.js';
 import type { JobSchedule } from '../../src/stores/job-schedule.js';
@@ -35,6 +40,7 @@ interface Stores {
   store: TaskStore;
   schedule: JobSchedule;
   inflight: InflightStore;
+  ledger: BudgetLedger;
 }
 
 interface Backend {
@@ -45,7 +51,10 @@ interface Backend {
 async function openBackend(kind: 'memory' | 'redis' | 'cluster'): Promise<Backend> {
   if (kind === 'memory') {
     return {
-      stores: (clock) => ({ store: createMemoryTaskStore({ clock, retentionDays: 30 }), schedule: createMemoryJobSchedule(), inflight: createMemoryInflightStore() }),
+      stores: (clock) => {
+        const inflight = createMemoryInflightStore();
+        return { store: createMemoryTaskStore({ clock, retentionDays: 30 }), schedule: createMemoryJobSchedule(), inflight, ledger: createMemoryBudgetLedger(inflight) };
+      },
       close: async () => {},
     };
   }
@@ -68,6 +77,7 @@ async function openBackend(kind: 'memory' | 'redis' | 'cluster'): Promise<Backen
         store: createRedisTaskStore({ redis: client, prefix, retentionDays: 30, clock, logger }),
         schedule: createRedisJobSchedule({ redis: client, prefix, ttlMs: 30 * DAY_MS }),
         inflight: createRedisInflightStore({ redis: client, prefix }),
+        ledger: createRedisBudgetLedger({ redis: client, prefix }),
       };
     },
     async close() {
@@ -148,11 +158,26 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     const upstream = scriptedProvider();
     const logs = captureLogs();
     const metrics = createMetrics({ defaults: false });
+    const budgets = createBudgets({ ledger: stores.ledger, pricing: {}, clock, reservationMs: DAY_MS, concurrencyRetryS: 1 });
     const poller = (): JobPoller =>
-      createJobPoller({ ...stores, providers: new Map([['scripted', upstream.provider]]), clock, poll, metrics, random: () => 0.5 });
+      createJobPoller({ ...stores, budgets, providers: new Map([['scripted', upstream.provider]]), clock, poll, metrics, random: () => 0.5 });
     const record: TaskRecord = makeRecord(clock.now(), { provider: 'scripted' });
     await stores.store.put(record);
-    await stores.inflight.acquire(record.owner, record.id, { limit: 1, now: clock.now(), holdUntil: clock.now() + DAY_MS });
+    // Admitted as the service admits: its seconds reserved and its slot taken, in one step.
+    const windows = windowsAt(record.createdAt);
+    await stores.ledger.admit({
+      owner: record.owner,
+      jobId: record.id,
+      model: record.model,
+      seconds: Number(record.seconds),
+      usdMicros: 0,
+      ...windows,
+      limits: { maxConcurrent: 1 },
+      now: clock.now(),
+      holdUntil: clock.now() + DAY_MS,
+    });
+    /** The job's budget figures for its creation day. */
+    const spent = async () => (await stores.ledger.totals(record.owner, windows.day, windows.month)).day;
     const first = poller();
     await first.scheduleFirst(record);
     /** The job is due exactly `ms` from now. */
@@ -160,7 +185,7 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
       expect(await stores.schedule.due(clock.now() + ms - 1, 100)).not.toContain(record.id);
       expect(await stores.schedule.due(clock.now() + ms, 100)).toContain(record.id);
     };
-    return { clock, ...stores, upstream, logs, metrics, poller, first, record, expectDueIn, up: record.upstreamId };
+    return { clock, ...stores, upstream, logs, metrics, poller, first, record, expectDueIn, spent, up: record.upstreamId };
   }
 
   it('keeps the last state on an unknown upstream word, and counts it', async () => {
@@ -199,19 +224,69 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     expect(upstream.calls).toHaveLength(8);
   });
 
-  it('writes a terminal state once, then forgets the job and frees its concurrency slot', async () => {
-    const { clock, store, schedule, inflight, upstream, first: a, logs, record, up } = await setup();
-    upstream.set(up, { status: 'completed', progress: 100 });
+  it('writes a terminal state once, settles its budget to the delivered seconds, then forgets the job and frees its slot', async () => {
+    const { clock, store, schedule, inflight, upstream, first: a, logs, record, spent, up } = await setup();
+    upstream.set(up, { status: 'completed', progress: 100, seconds: 3 });
     clock.advance(POLL.initial_ms);
     expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
-    expect((await store.get(record.id))?.state.status).toBe('completed');
+    expect((await store.get(record.id))?.state).toMatchObject({ status: 'completed', seconds: 3 });
     expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
     expect(await inflight.count(record.owner, clock.now())).toBe(0);
+    expect(await spent()).toMatchObject({ reserved: 0, settled: 3, released: Number(record.seconds) - 3 });
     // A late refresh of the old record changes nothing upstream-side or in the store.
     clock.advance(POLL.initial_ms);
     upstream.set(up, { status: 'failed', error: { code: 'x', message: 'late' } });
     await a.refresh(record, logs.logger);
     expect((await store.get(record.id))?.state.status).toBe('completed');
+  });
+
+  it('releases the budget of a job that fails upstream', async () => {
+    const { clock, upstream, first: a, logs, record, spent, up } = await setup();
+    upstream.set(up, { status: 'failed', error: { code: 'moderation_blocked', message: 'no' } });
+    clock.advance(POLL.initial_ms);
+    await a.pollDue(record.id, logs.logger);
+    expect(await spent()).toMatchObject({ reserved: 0, settled: 0, released: Number(record.seconds) });
+  });
+
+  it('settles a terminal job whose writer died before settling, when the job is next claimed', async () => {
+    const { clock, store, schedule, first: a, logs, record, spent } = await setup();
+    // The crashed writer: terminal state written, nothing settled, the job still in the schedule.
+    await store.updateState(record.id, { status: 'completed', progress: 100, error: null, completedAt: 1, expiresAt: 2 }, clock.now());
+    clock.advance(POLL.initial_ms);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect(await spent()).toMatchObject({ reserved: 0, settled: Number(record.seconds) });
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+  });
+
+  it('keeps a given-up job reserved and asks again hourly: a late completion settles it, the record stays failed', async () => {
+    const { clock, store, schedule, inflight, upstream, first: a, logs, record, spent, up } = await setup({ ...POLL, give_up_after_s: 10 });
+    upstream.set(up, { status: 'in_progress', progress: 40 });
+    clock.advance(10_000);
+    await a.pollDue(record.id, logs.logger);
+    expect(await spent()).toMatchObject({ reserved: Number(record.seconds), settled: 0, released: 0 });
+    expect(await inflight.count(record.owner, clock.now())).toBe(0);
+    expect(await schedule.due(clock.now() + LATE_CHECK_MS - 1, 100)).not.toContain(record.id);
+    clock.advance(LATE_CHECK_MS);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect(await spent()).toMatchObject({ reserved: Number(record.seconds) });
+    upstream.set(up, { status: 'completed', progress: 100 });
+    clock.advance(LATE_CHECK_MS);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect(await spent()).toMatchObject({ reserved: 0, settled: Number(record.seconds) });
+    expect((await store.get(record.id))?.state).toMatchObject({ status: 'failed', error: { code: 'upstream_timeout' } });
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+    expect(logs.lines().some((l) => (l.reconcile as { lateStatus?: string } | undefined)?.lateStatus === 'completed')).toBe(true);
+  });
+
+  it('stops asking about a given-up job after a week, leaving it reserved', async () => {
+    const { clock, schedule, upstream, first: a, logs, record, spent, up } = await setup({ ...POLL, give_up_after_s: 10 });
+    upstream.set(up, { status: 'in_progress', progress: 40 });
+    clock.advance(10_000);
+    await a.pollDue(record.id, logs.logger);
+    clock.advance(LATE_CHECK_FOR_MS);
+    expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
+    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+    expect(await spent()).toMatchObject({ reserved: Number(record.seconds) });
   });
 
   it('gives up after give_up_after_s: failed with upstream_timeout, logged with the upstream id, slot freed', async () => {
@@ -224,7 +299,9 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
     const failed = await store.get(record.id);
     expect(failed?.state).toMatchObject({ status: 'failed', progress: 40, error: { code: 'upstream_timeout' } });
-    expect(await schedule.due(clock.now() + DAY_MS, 100)).not.toContain(record.id);
+    // Still scheduled, but only for the hourly late check.
+    expect(await schedule.due(clock.now() + LATE_CHECK_MS - 1, 100)).not.toContain(record.id);
+    expect(await schedule.due(clock.now() + LATE_CHECK_MS, 100)).toContain(record.id);
     expect(await inflight.count(record.owner, clock.now())).toBe(0);
     const line = logs.lines().find((l) => l.reconcile !== undefined);
     expect(line).toMatchObject({ level: 50, reconcile: { videoId: record.id, upstreamId: up, provider: 'scripted', owner: record.owner } });

@@ -22,7 +22,7 @@ const STATES: Array<[string, UpstreamState]> = [
   ['create-spec-example', { status: 'queued', rawStatus: 'queued', progress: 0, error: null, completedAt: undefined, expiresAt: undefined }],
   ['status-in-progress', { status: 'in_progress', rawStatus: 'in_progress', progress: 35, error: null, completedAt: null, expiresAt: null }],
   ['status-extra-fields', { status: 'in_progress', rawStatus: 'in_progress', progress: 80, error: null, completedAt: null, expiresAt: null }],
-  ['status-completed', { status: 'completed', rawStatus: 'completed', progress: 100, error: null, completedAt: 1760592506, expiresAt: 1760596106 }],
+  ['status-completed', { status: 'completed', rawStatus: 'completed', progress: 100, error: null, completedAt: 1760592506, expiresAt: 1760596106, seconds: 8 }],
   [
     'status-failed-moderation',
     {

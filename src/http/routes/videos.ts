@@ -1,14 +1,18 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { InvalidRequestError } from '../../errors.js';
 import { VideoContentQuerySchema, VideoListQuerySchema } from '../../openai/videos.js';
+import { remainingHeaders, type Budgets } from '../../budgets/budgets.js';
 import type { VideoReply, VideoService } from '../../videos/service.js';
 import { rateLimitPlugin, type RateLimitOptions } from '../plugins/rate-limit.js';
+import { keyInfoRoutes } from './key-info.js';
 import { readCreateRequest, readRemixRequest, validationError } from '../request-body.js';
 
 export interface VideoRoutesOptions {
   videos: VideoService;
   /** limits.upload_bytes: the multipart body cap. */
   uploadBytes: number;
+  /** For GET /v1/reelay/key, counted as a read. */
+  budgets: Budgets;
   /** Where rate limits count (Redis shared by all instances, or in process). */
   rateLimit: Omit<RateLimitOptions, 'bucket'>;
 }
@@ -18,6 +22,8 @@ type IdParams = { Params: { id: string } };
 /** OpenAI's pacing hint for pollers (the Python SDK honours it); absent once the video is terminal. */
 function send(reply: FastifyReply, answer: VideoReply) {
   if (answer.pollAfterMs !== undefined) reply.header('openai-poll-after-ms', String(Math.round(answer.pollAfterMs)));
+  // A create's own reservation says exactly what is left; other answers get it from budgetHeadersPlugin.
+  if (answer.remaining) reply.headers(remainingHeaders(answer.remaining));
   return answer.video;
 }
 
@@ -41,6 +47,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
 
   await app.register(async (reads) => {
     await reads.register(rateLimitPlugin, { ...opts.rateLimit, bucket: 'poll' });
+    await reads.register(keyInfoRoutes, { budgets: opts.budgets });
 
     reads.get('/videos', async (request) => {
       const query = VideoListQuerySchema.safeParse(request.query);

@@ -65,5 +65,8 @@ export function videoToState(video: OpenAIVideoWire, table: StatusTable, last?: 
     completedAt: unixSeconds(video.completed_at),
     expiresAt: unixSeconds(video.expires_at),
   };
+  // What was delivered, for budget settlement; only a finished video's figure means that.
+  const seconds = Number(video.seconds);
+  if (status === 'completed' && Number.isFinite(seconds) && seconds > 0) state.seconds = seconds;
   return state;
 }
