@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
+import type { Budgets } from './budgets/budgets.js';
+import type { BudgetLedger } from './budgets/ledger.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { ServiceUnavailableError } from './errors.js';
@@ -9,15 +11,20 @@ import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { busboyLimits } from './http/multipart-body.js';
 import { bodyParsersPlugin } from './http/plugins/body-parsers.js';
+import { budgetHeadersPlugin } from './http/plugins/budget-headers.js';
 import { errorHandlerPlugin, sendError, toGatewayError } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
 import { videoRoutes } from './http/routes/videos.js';
-import { createConfigAuthenticator } from './keys/config-keys.js';
+import { adminPlugin } from './admin/plugin.js';
+import type { Authenticator } from './keys/authenticator.js';
+import { createKeyAdmin } from './keys/key-admin.js';
+import type { KeyStore } from './keys/key-store.js';
 import type { JobPoller } from './polling/job-poller.js';
 import type { Metrics } from './metrics.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { InflightStore } from './stores/inflight-store.js';
 import type { TaskStore } from './stores/task-store.js';
+import { adminApiEnabled } from './startup-banner.js';
 import { createVideoService } from './videos/service.js';
 
 export interface AppDeps {
@@ -27,11 +34,19 @@ export interface AppDeps {
   inflight: InflightStore;
   /** Shared with the background poller, so inline refreshes and background polls of one job never overlap. */
   jobs: JobPoller;
+  /** Spend per key: admission, settlement and the remaining-budget headers. */
+  budgets: Budgets;
+  /** The budget ledger itself, for the admin usage report. */
+  ledger: BudgetLedger;
   providers: ProviderRegistry;
   clock: Clock;
   metrics: Metrics;
   /** The shared Redis client when the store is Redis; rate limits count across instances through it. */
   redis?: Redis | Cluster | undefined;
+  /** Dynamic keys and the audit log. */
+  keyStore: KeyStore;
+  /** /v1 authentication: config keys and the store's, through the cache (src/keys/key-resolver.ts). */
+  authenticator: Authenticator;
 }
 
 /** Builds the whole application without listening; src/main.ts owns the process. */
@@ -96,14 +111,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     inflight: deps.inflight,
     jobs: deps.jobs,
+    budgets: deps.budgets,
     clock: deps.clock,
   });
   await app.register(
     async (v1) => {
-      await v1.register(authPlugin, { keys: createConfigAuthenticator(config.keys, deps.clock) });
-      await v1.register(videoRoutes, { videos, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
+      await v1.register(authPlugin, { keys: deps.authenticator });
+      await v1.register(budgetHeadersPlugin, { budgets: deps.budgets });
+      await v1.register(videoRoutes, { videos, budgets: deps.budgets, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
     },
     { prefix: '/v1' },
   );
+  if (adminApiEnabled(config)) {
+    const keys = createKeyAdmin({ config, store: deps.keyStore, clock: deps.clock });
+    await app.register(adminPlugin, { prefix: '/admin/v1', config, keys, store: deps.keyStore, tasks: deps.store, ledger: deps.ledger, clock: deps.clock });
+  }
   return app;
 }

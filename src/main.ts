@@ -3,7 +3,7 @@ import { loadConfig } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { createRuntime } from './runtime.js';
-import { insecureDefaultKey, startupBanner } from './startup-banner.js';
+import { EMBEDDED_ADMIN_KEY, insecureDefaultAdminKey, insecureDefaultKey, startupBanner } from './startup-banner.js';
 
 /** Process entry: load config, create real dependencies, listen, shut down gracefully. */
 async function main(): Promise<void> {
@@ -34,6 +34,9 @@ async function main(): Promise<void> {
   process.stderr.write(banner.text);
   if (insecureDefaultKey(config)) {
     logger.warn('the default development key sk-reelay-dev is accepted on a non-loopback address; set REELAY_DEV_KEY or your own keys');
+  }
+  if (insecureDefaultAdminKey(config)) {
+    logger.warn(`the admin API is off: its key is the public default ${EMBEDDED_ADMIN_KEY} and the address is not loopback; set REELAY_ADMIN_KEY`);
   }
 
   let closing = false;

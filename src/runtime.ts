@@ -2,6 +2,11 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { buildApp } from './app.js';
+import { createBudgets } from './budgets/budgets.js';
+import type { BudgetLedger } from './budgets/ledger.js';
+import { createMemoryBudgetLedger } from './budgets/memory-ledger.js';
+import { createRedisBudgetLedger } from './budgets/redis-ledger.js';
+import { RESERVATION_MS } from './videos/service.js';
 import { DAY_MS, type Clock } from './clock.js';
 import type { Config, ProviderConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
@@ -9,6 +14,10 @@ import { createBackgroundPoller, type BackgroundPoller } from './polling/backgro
 import { createMetrics } from './metrics.js';
 import { createJobPoller, type JobPoller } from './polling/job-poller.js';
 import { closeProviders, createProviderRegistry } from './providers/registry.js';
+import type { KeyStore } from './keys/key-store.js';
+import { createKeyResolver } from './keys/key-resolver.js';
+import { createMemoryKeyStore } from './keys/memory-key-store.js';
+import { createRedisKeyStore } from './keys/redis-key-store.js';
 import type { InflightStore } from './stores/inflight-store.js';
 import type { JobSchedule } from './stores/job-schedule.js';
 import { createMemoryInflightStore } from './stores/memory-inflight-store.js';
@@ -25,6 +34,7 @@ export interface Runtime {
   store: TaskStore;
   schedule: JobSchedule;
   inflight: InflightStore;
+  keyStore: KeyStore;
   jobs: JobPoller;
   poller: BackgroundPoller;
   redis?: Redis | Cluster | undefined;
@@ -44,6 +54,8 @@ interface SharedState {
   store: TaskStore;
   schedule: JobSchedule;
   inflight: InflightStore;
+  ledger: BudgetLedger;
+  keyStore: KeyStore;
   redis?: Redis | Cluster | undefined;
 }
 
@@ -51,10 +63,14 @@ interface SharedState {
 async function createSharedState({ config, logger, clock }: RuntimeOptions): Promise<SharedState> {
   const { store: cfg } = config;
   if (cfg.type !== 'redis') {
+    const inflight = createMemoryInflightStore();
+    logger.warn({ store: 'memory' }, 'memory store: keys made through the admin API, usage and budgets live in this process and are lost on restart; use store.type redis to keep them');
     return {
       store: createMemoryTaskStore({ clock, retentionDays: cfg.retention_days }),
       schedule: createMemoryJobSchedule(),
-      inflight: createMemoryInflightStore(),
+      inflight,
+      ledger: createMemoryBudgetLedger(inflight),
+      keyStore: createMemoryKeyStore(),
     };
   }
   const redis = createRedisClient(cfg);
@@ -66,6 +82,8 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
     store: createRedisTaskStore({ redis, prefix: cfg.prefix, retentionDays: cfg.retention_days, clock, logger }),
     schedule: createRedisJobSchedule({ redis, prefix: cfg.prefix, ttlMs: cfg.retention_days * DAY_MS }),
     inflight: createRedisInflightStore({ redis, prefix: cfg.prefix }),
+    ledger: createRedisBudgetLedger({ redis, prefix: cfg.prefix }),
+    keyStore: await createRedisKeyStore({ redis, prefix: cfg.prefix, logger: logger.child({ component: 'keys' }) }),
   };
 }
 
@@ -76,15 +94,23 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, clock } = options;
-  const { store, schedule, inflight, redis } = await createSharedState(options);
+  const { store, schedule, inflight, ledger, keyStore, redis } = await createSharedState(options);
+  const authenticator = createKeyResolver({ configKeys: config.keys, store: keyStore, clock, logger: logger.child({ component: 'keys' }) });
   const providers = createProviderRegistry(config.providers, {
     logger,
     clock,
     ...(options.dispatcherFor ? { dispatcherFor: options.dispatcherFor } : {}),
   });
   const metrics = createMetrics();
-  const jobs = createJobPoller({ providers, store, schedule, inflight, clock, poll: config.poll, metrics });
-  const app = await buildApp({ config, logger, store, inflight, jobs, providers, clock, redis, metrics });
+  const budgets = createBudgets({
+    ledger,
+    pricing: config.pricing,
+    clock,
+    reservationMs: RESERVATION_MS,
+    concurrencyRetryS: Math.ceil(config.poll.initial_ms / 1000),
+  });
+  const jobs = createJobPoller({ providers, store, schedule, inflight, budgets, clock, poll: config.poll, metrics });
+  const app = await buildApp({ config, logger, store, inflight, jobs, budgets, ledger, providers, clock, redis, metrics, keyStore, authenticator });
   const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });
   poller.start();
   return {
@@ -92,6 +118,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     schedule,
     inflight,
+    keyStore,
     jobs,
     poller,
     redis,
@@ -99,6 +126,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       await Promise.all([poller.stop(), jobs.close()]);
       await closeApp(app);
       await closeProviders(providers);
+      authenticator.close();
+      await keyStore.close();
       await store.close();
       if (redis) redis.disconnect();
     },

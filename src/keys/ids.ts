@@ -39,3 +39,15 @@ export const redactSecret = (secret: string): string => {
   const prefix = secret.startsWith(SECRET_PREFIX) ? SECRET_PREFIX : secret.slice(0, 3);
   return `${prefix}…${secret.slice(-4)}`;
 };
+
+const KEY_ID = /^key_[0-9A-Za-z]{24}$/;
+
+/** Whether `text` is shaped like a key id (minted or derived); anything else is unknown without a lookup. */
+export const isKeyId = (text: string): boolean => KEY_ID.test(text);
+
+/** The last characters of a secret, kept for display (`sk-rly-…abcd`): never enough to use it. */
+export const SECRET_TAIL = 4;
+export const secretTail = (secret: string): string => secret.slice(-SECRET_TAIL);
+
+/** The display form of a minted secret known only by its tail. */
+export const redactTail = (tail: string): string => `${SECRET_PREFIX}…${tail}`;

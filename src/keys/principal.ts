@@ -1,3 +1,5 @@
+import { DEFAULT_POLL_RPM, type KeySettings } from './settings.js';
+
 /**
  * Who is calling /v1: a gateway key's identity and limits, never its secret.
  * Built once per key and cached; every request of that key shares it.
@@ -22,4 +24,22 @@ export interface Principal {
   secondsPerMonth?: number | undefined;
   usdPerMonth?: number | undefined;
   webhookUrl?: string | undefined;
+}
+
+/** The settings a principal is built from, wherever the key is defined (config file or store). */
+type PrincipalSettings = Pick<KeySettings, 'models' | 'rpm' | 'poll_rpm' | 'max_concurrent' | 'seconds_per_day' | 'seconds_per_month' | 'usd_per_month' | 'webhook_url'>;
+
+/** A frozen principal from a key's identity and settings; `poll_rpm` falls back to its default. */
+export function principalFrom(identity: Pick<Principal, 'id' | 'name' | 'owner' | 'source'>, s: PrincipalSettings): Principal {
+  return Object.freeze({
+    ...identity,
+    models: s.models,
+    rpm: s.rpm,
+    pollRpm: s.poll_rpm ?? DEFAULT_POLL_RPM,
+    maxConcurrent: s.max_concurrent,
+    secondsPerDay: s.seconds_per_day,
+    secondsPerMonth: s.seconds_per_month,
+    usdPerMonth: s.usd_per_month,
+    webhookUrl: s.webhook_url,
+  } satisfies Principal);
 }

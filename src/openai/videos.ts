@@ -135,15 +135,17 @@ export const VideoRemixBodySchema = z.strictObject({ prompt: PromptSchema });
 
 const LIMIT_MESSAGE = "Invalid 'limit': expected an integer between 1 and 100.";
 
+/** A page size: plain decimal digits, 1–100, default 20. `0x10`, `1e1`, `+5` and `5.0` are not integers here, whatever Number() thinks. */
+export const ListLimitSchema = z
+  .string({ error: LIMIT_MESSAGE })
+  .regex(/^[0-9]{1,6}$/, LIMIT_MESSAGE)
+  .transform(Number)
+  .pipe(z.number().min(1, LIMIT_MESSAGE).max(100, LIMIT_MESSAGE))
+  .default(20);
+
 export const VideoListQuerySchema = z.object({
   after: z.string({ error: "Invalid 'after': expected a video id." }).min(1, "Invalid 'after': expected a video id.").optional(),
-  // Plain decimal digits only: `0x10`, `1e1`, `+5` and `5.0` are not integers here, whatever Number() thinks.
-  limit: z
-    .string({ error: LIMIT_MESSAGE })
-    .regex(/^[0-9]{1,6}$/, LIMIT_MESSAGE)
-    .transform(Number)
-    .pipe(z.number().min(1, LIMIT_MESSAGE).max(100, LIMIT_MESSAGE))
-    .default(20),
+  limit: ListLimitSchema,
   order: z.enum(['asc', 'desc'], { error: "Invalid 'order': expected 'asc' or 'desc'." }).default('desc'),
 });
 export type VideoListQuery = z.infer<typeof VideoListQuerySchema>;
