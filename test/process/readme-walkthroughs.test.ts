@@ -1,0 +1,71 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist, ROOT, runMain, type ReelayProcess } from '../helpers/process.js';
+import { findFreePort } from '../helpers/redis-server.js';
+
+/**
+ * The README's operator walkthroughs, run exactly as written (a bash of the
+ * fenced block), with only the ports they leave to the environment chosen
+ * here so they cannot collide with anything else on the machine.
+ */
+
+function walkthrough(name: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n# walkthrough: ([^\n]+)\n([\s\S]*?)```/g)];
+  const block = blocks.find((b) => b[1] === name);
+  if (!block) throw new Error(`README.md has no walkthrough "${name}"`);
+  return block[2]!;
+}
+
+function runBash(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const running: ReelayProcess[] = [];
+beforeAll(() => buildDist(), 120_000);
+afterAll(() => running.forEach((p) => p.child.kill('SIGKILL')));
+
+describe('the README walkthroughs', () => {
+  it('embedded default: create a key, make a video, watch usage, rotate, revoke', async () => {
+    const port = String(await findFreePort());
+    const reelay = runMain({ REELAY_PORT: port });
+    running.push(reelay);
+    await reelay.waitForLine(/Reelay listening on/);
+    const out = await runBash(walkthrough('embedded default'), { REELAY_PORT: port });
+    expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(0);
+    expect(out.stdout).toContain('alice');
+    expect(out.stderr).toContain('seconds left today: 12');
+    expect(out.stdout).toMatch(/"remaining":\{"seconds_day":12,/);
+    expect(out.stdout).toContain('old secret: 200');
+    expect(out.stdout).toContain('after revoke: 401');
+    for (const action of ['key.create', 'key.rotate', 'key.revoke']) expect(out.stdout).toContain(action);
+    // No minted secret reaches the server's log.
+    const secrets = [...`${out.stdout}${out.stderr}`.matchAll(/sk-rly-[0-9A-Za-z]{43}/g)].map((m) => m[0]);
+    const logs = [...reelay.stdout, ...reelay.stderr].join('\n');
+    for (const s of secrets) expect(logs).not.toContain(s);
+  }, 90_000);
+
+  it('Redis and two instances: made through one, used through the other, revoked on both', async () => {
+    const [redisPort, a, b] = await Promise.all([findFreePort(), findFreePort(), findFreePort()]);
+    const env = { REDIS_PORT: String(redisPort), PORT_A: String(a), PORT_B: String(b) };
+    try {
+      const out = await runBash(walkthrough('redis, two instances'), env);
+      expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(0);
+      expect(out.stdout).toMatch(/"usage":\{"day":\{"jobs":1,"seconds":8,/);
+      expect(out.stdout).toContain('B after revoke: 401');
+    } finally {
+      spawnSync('redis-cli', ['-p', String(redisPort), 'shutdown', 'nosave']);
+      rmSync(join(ROOT, 'reelay-a.log'), { force: true });
+      rmSync(join(ROOT, 'reelay-b.log'), { force: true });
+    }
+  }, 120_000);
+});
