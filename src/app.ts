@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Budgets } from './budgets/budgets.js';
 import type { BudgetLedger } from './budgets/ledger.js';
 import type { Clock } from './clock.js';
+import type { EventDispatcher } from './events/dispatcher.js';
 import type { Config } from './config/schema.js';
 import { ServiceUnavailableError } from './errors.js';
 import { authPlugin } from './http/plugins/auth.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   jobs: JobPoller;
   /** Spend per key: admission, settlement and the remaining-budget headers. */
   budgets: Budgets;
+  /** Terminal events: a job terminal at create gets its event through here. */
+  events: EventDispatcher;
   /** The budget ledger itself, for the admin usage report. */
   ledger: BudgetLedger;
   providers: ProviderRegistry;
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     inflight: deps.inflight,
     jobs: deps.jobs,
     budgets: deps.budgets,
+    events: deps.events,
     clock: deps.clock,
   });
   await app.register(

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one Reelay process, on its own registry (no global
@@ -10,13 +10,31 @@ export interface Metrics {
   unknownStatus: Counter<'provider' | 'status'>;
   /** Upstream status polls by outcome (`ok`, `error`). */
   upstreamPolls: Counter<'provider' | 'outcome'>;
+  /** Reports each event handler's backlog at scrape time from `read`. */
+  trackBacklog(read: () => Promise<Record<string, number>>): void;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'reelay_' });
+  let readBacklog: (() => Promise<Record<string, number>>) | undefined;
+  new Gauge({
+    name: 'reelay_events_backlog',
+    help: 'Terminal video events a handler (settle, custody, webhooks) has not finished yet, across instances.',
+    labelNames: ['handler'] as const,
+    registers: [registry],
+    async collect() {
+      if (!readBacklog) return;
+      // A scrape during a store outage reports what it can: the gauge simply keeps its last values.
+      const counts = await readBacklog().catch(() => undefined);
+      for (const [handler, n] of Object.entries(counts ?? {})) this.set({ handler }, n);
+    },
+  });
   return {
     registry,
+    trackBacklog(read) {
+      readBacklog = read;
+    },
     unknownStatus: new Counter({
       name: 'reelay_upstream_unknown_status_total',
       help: 'Upstream status words no adapter status table knows (the job keeps its last known state).',

@@ -6,6 +6,9 @@ import { createBudgets } from './budgets/budgets.js';
 import type { BudgetLedger } from './budgets/ledger.js';
 import { createMemoryBudgetLedger } from './budgets/memory-ledger.js';
 import { createRedisBudgetLedger } from './budgets/redis-ledger.js';
+import { createSettleHandler } from './budgets/settle-handler.js';
+import { createMemoryEventBacklog, createRedisEventBacklog, type EventBacklog } from './events/backlog.js';
+import { createEventDispatcher } from './events/dispatcher.js';
 import { RESERVATION_MS } from './videos/service.js';
 import { DAY_MS, type Clock } from './clock.js';
 import type { Config, ProviderConfig } from './config/schema.js';
@@ -56,6 +59,7 @@ interface SharedState {
   inflight: InflightStore;
   ledger: BudgetLedger;
   keyStore: KeyStore;
+  backlog: EventBacklog;
   redis?: Redis | Cluster | undefined;
 }
 
@@ -71,6 +75,7 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
       inflight,
       ledger: createMemoryBudgetLedger(inflight),
       keyStore: createMemoryKeyStore(),
+      backlog: createMemoryEventBacklog(),
     };
   }
   const redis = createRedisClient(cfg);
@@ -83,6 +88,7 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
     schedule: createRedisJobSchedule({ redis, prefix: cfg.prefix, ttlMs: cfg.retention_days * DAY_MS }),
     inflight: createRedisInflightStore({ redis, prefix: cfg.prefix }),
     ledger: createRedisBudgetLedger({ redis, prefix: cfg.prefix }),
+    backlog: createRedisEventBacklog({ redis, prefix: cfg.prefix }),
     keyStore: await createRedisKeyStore({ redis, prefix: cfg.prefix, logger: logger.child({ component: 'keys' }) }),
   };
 }
@@ -94,7 +100,7 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, clock } = options;
-  const { store, schedule, inflight, ledger, keyStore, redis } = await createSharedState(options);
+  const { store, schedule, inflight, ledger, keyStore, backlog, redis } = await createSharedState(options);
   const authenticator = createKeyResolver({ configKeys: config.keys, store: keyStore, clock, logger: logger.child({ component: 'keys' }) });
   const providers = createProviderRegistry(config.providers, {
     logger,
@@ -109,8 +115,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     reservationMs: RESERVATION_MS,
     concurrencyRetryS: Math.ceil(config.poll.initial_ms / 1000),
   });
-  const jobs = createJobPoller({ providers, store, schedule, inflight, budgets, clock, poll: config.poll, metrics });
-  const app = await buildApp({ config, logger, store, inflight, jobs, budgets, ledger, providers, clock, redis, metrics, keyStore, authenticator });
+  const events = createEventDispatcher({ store, handlers: [createSettleHandler(budgets)], backlog, clock });
+  metrics.trackBacklog(() => events.backlog());
+  const jobs = createJobPoller({ providers, store, schedule, inflight, budgets, events, clock, poll: config.poll, metrics });
+  const app = await buildApp({ config, logger, store, inflight, jobs, budgets, events, ledger, providers, clock, redis, metrics, keyStore, authenticator });
   const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });
   poller.start();
   return {

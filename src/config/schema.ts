@@ -126,6 +126,54 @@ const AdminSchema = z
   })
   .prefault({});
 
+const S3Schema = z.strictObject({
+  bucket: nonEmpty,
+  /** Key prefix inside the bucket, e.g. `reelay/`. */
+  prefix: z.string().default(''),
+  /** An S3-compatible endpoint (MinIO, R2, s3rver); AWS when absent. */
+  endpoint: httpUrl.optional(),
+  region: nonEmpty.default('us-east-1'),
+  /** Path-style URLs (`endpoint/bucket/key`), which MinIO and s3rver need. */
+  force_path_style: z.boolean().default(false),
+  /** Credentials; the standard AWS environment and profiles when absent. */
+  access_key_id: nonEmpty.optional(),
+  secret_access_key: nonEmpty.optional(),
+});
+
+/** Content custody: Reelay's own copy of every completed video, kept past the provider's link. */
+const StorageSchema = z
+  .strictObject({
+    /** none: no custody, content streams from the provider as before. */
+    type: z.enum(['none', 'fs', 's3']).default('none'),
+    dir: nonEmpty.default('./data/content'),
+    /** Stored files are deleted after this many days; /content then answers 404 video_expired. */
+    retention_days: int(1, 3650).default(30),
+    /** A single file larger than this is not stored (it still streams from the provider). */
+    max_bytes: int(1).default(2 * 1024 * 1024 * 1024),
+    s3: S3Schema.optional(),
+  })
+  .refine((st) => st.type !== 's3' || st.s3 !== undefined, { message: 'storage.type s3 needs storage.s3', path: ['s3'] })
+  .prefault({});
+
+const WebhookSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'a webhook secret is whsec_ followed by base64');
+
+/** Signed webhooks for video.completed / video.failed. */
+const WebhooksSchema = z
+  .strictObject({
+    /** Every key's events also go here (signed with `secret`). */
+    url: httpUrl.optional(),
+    secret: WebhookSecretSchema.optional(),
+    /** Private, loopback and link-local targets are refused unless this is true. */
+    allow_private: z.boolean().default(false),
+    /** Seconds between attempts, the last one repeating, until 24 h have passed (jittered). */
+    retry_schedule_s: z.array(int(1, 86400)).min(1).default([5, 30, 120, 600, 3600]),
+    max_attempts: int(1, 1000).optional(),
+    /** Connect and response timeout of one attempt. */
+    timeout_ms: int(100, 120_000).default(10_000),
+  })
+  .refine((w) => w.url === undefined || w.secret !== undefined, { message: 'webhooks.url needs webhooks.secret', path: ['secret'] })
+  .prefault({});
+
 /** USD per second of video, per model alias, with optional per-size prices. */
 const PriceSchema = z.strictObject({
   usd_per_second: decimal(0),
@@ -193,6 +241,8 @@ export const ConfigSchema = z
     poll: PollSchema,
     keys: z.array(KeySchema).min(1, 'at least one gateway key is needed'),
     admin: AdminSchema,
+    storage: StorageSchema,
+    webhooks: WebhooksSchema,
     pricing: z.record(nonEmpty.refine((k) => k !== '__proto__', 'reserved name'), PriceSchema).default({}),
     providers: z.array(ProviderConfigSchema).min(1),
     // `__proto__` cannot be an own key of the parsed object; every other name works (lookups use Object.hasOwn).
@@ -244,6 +294,8 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
 export type KeyConfig = z.output<typeof KeySchema>;
 export type AdminKeyConfig = z.output<typeof AdminKeySchema>;
+export type StorageConfig = z.output<typeof StorageSchema>;
+export type WebhooksConfig = z.output<typeof WebhooksSchema>;
 export type PricingConfig = z.output<typeof ConfigSchema>['pricing'];
 export type ModelTarget = z.output<typeof TargetSchema>;
 export type PollConfig = z.output<typeof PollSchema>;

@@ -12,6 +12,7 @@ import { reconcileFacts, refOf } from '../videos/job-ref.js';
 import { isTerminal, mergeState } from '../videos/state.js';
 import { DAY_MS } from '../clock.js';
 import type { Budgets } from '../budgets/budgets.js';
+import type { EventDispatcher } from '../events/dispatcher.js';
 import { GIVE_UP_CODE } from './give-up.js';
 import { jitteredDue, nextInterval } from './interval.js';
 
@@ -25,8 +26,10 @@ export interface JobPollerDeps {
   inflight: InflightStore;
   clock: Clock;
   poll: PollConfig;
-  /** Settles a job's budget when it ends; every step is idempotent, so a repeat after a crash is harmless. */
-  budgets: Pick<Budgets, 'settle' | 'settleLate'>;
+  /** The terminal event's outbox and its handlers (budget settlement among them). */
+  events: EventDispatcher;
+  /** Settles a given-up job's budget on a late upstream answer. */
+  budgets: Pick<Budgets, 'settleLate'>;
   metrics: Pick<Metrics, 'unknownStatus' | 'upstreamPolls'>;
   random?: () => number;
 }
@@ -67,7 +70,7 @@ const givenUp = (record: TaskRecord): boolean => record.state.status === 'failed
  * terminal state, forget the job.
  */
 export function createJobPoller(deps: JobPollerDeps): JobPoller {
-  const { providers, store, schedule, inflight, clock, poll, budgets } = deps;
+  const { providers, store, schedule, inflight, clock, poll, budgets, events } = deps;
   const random = deps.random ?? Math.random;
   const giveUpMs = poll.give_up_after_s * 1000;
   const inFlight = new Map<string, Promise<TaskRecord | undefined>>();
@@ -139,12 +142,8 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       return undefined;
     }
     if (givenUp(record)) return checkLate(record, lease, log);
-    if (isTerminal(record.state)) {
-      // The instance that wrote this state died before settling (or this is a repeat): settling again is safe.
-      await budgets.settle(record);
-      await forget(record);
-      return record;
-    }
+    // Handlers left to run: a retry that is due, or an instance that died after the terminal write.
+    if (isTerminal(record.state)) return runEvents(record, lease, log);
     const upstream = await askProvider(record, log);
     const now = clock.now();
     // Past its lease another instance may have taken the job and written newer news; ours would overwrite it.
@@ -163,31 +162,26 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
 
     let current = record;
     if (upstream || expired) {
-      const result = await store.updateState(id, state, now);
+      // The write that makes the video terminal records its event in the same atomic step.
+      const outbox = isTerminal(state) ? events.outboxFor(record, state, now) : undefined;
+      const result = await store.updateState(id, state, now, outbox);
       if (result === 'missing') {
         await forget(record);
         return undefined;
       }
       if (result === 'terminal') {
-        // Someone else wrote the terminal state first; theirs stands.
-        await forget(record);
-        return (await store.get(id)) ?? record;
+        // Someone else wrote the terminal state first; theirs stands, and under our lease its events move on.
+        const stored = await store.get(id);
+        return stored ? runEvents(stored, lease, log) : record;
       }
-      current = { ...record, state, updatedAt: now };
+      current = { ...record, state, updatedAt: now, outbox };
+      if (outbox) await events.track(current, outbox, log);
     }
 
-    if (expired) {
-      // The slot goes back now; the budget stays reserved until the provider's late answer, if any.
-      await inflight.release(record.owner, id);
-      await schedule.release(id, lease.token, { dueAt: now + LATE_CHECK_MS, intervalMs: LATE_CHECK_MS });
-      return current;
-    }
     if (isTerminal(state)) {
-      // Settled before the job leaves the schedule: a crash in between leaves it for the next claim to settle.
-      await budgets.settle(current);
-      await forget(record);
-      log.info({ videoId: id, status: state.status, upstreamId: record.upstreamId }, 'video finished');
-      return current;
+      if (!expired) log.info({ videoId: id, status: state.status, upstreamId: record.upstreamId }, 'video finished');
+      // A job given up on stays reserved in its budget and is asked again later (checkLate).
+      return runEvents(current, lease, log, expired ? now + LATE_CHECK_MS : undefined);
     }
     const moved = state.status !== record.state.status || state.progress !== record.state.progress;
     const intervalMs = nextInterval(lease.intervalMs, moved, poll);
@@ -198,24 +192,36 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     return current;
   };
 
+  /**
+   * A terminal job: its slot goes back, its due event handlers run, and it
+   * stays scheduled while any handler (or, for a job given up on, a late
+   * check at `lateAt`) is still to come.
+   */
+  const runEvents = async (record: TaskRecord, lease: Claimed, log: Logger, lateAt?: number): Promise<TaskRecord> => {
+    await inflight.release(record.owner, record.id);
+    const next = await events.dispatch(record, log);
+    const dueAt = Math.min(next ?? Infinity, lateAt ?? Infinity);
+    if (dueAt === Infinity) await schedule.unschedule(record.id);
+    else await schedule.release(record.id, lease.token, { dueAt, intervalMs: poll.initial_ms });
+    return record;
+  };
+
   /** A given-up job, asked again: a terminal answer settles its budget; the public record stays as it was told. */
   const checkLate = async (record: TaskRecord, lease: Claimed, log: Logger): Promise<TaskRecord> => {
-    await inflight.release(record.owner, record.id);
     const upstream = await askProvider(record, log);
     const now = clock.now();
+    let lateAt: number | undefined = now + LATE_CHECK_MS;
     if (upstream?.status === 'completed' || upstream?.status === 'failed') {
       await budgets.settleLate(record, upstream.status, upstream.seconds);
       log.warn(
         { reconcile: { ...reconcileFacts(record), lateStatus: upstream.status } },
         `a video Reelay gave up on ended upstream after all (${upstream.status}); its budget is settled`,
       );
-      await schedule.unschedule(record.id);
+      lateAt = undefined;
     } else if (now - record.createdAt >= giveUpMs + LATE_CHECK_FOR_MS) {
-      await schedule.unschedule(record.id);
-    } else {
-      await schedule.release(record.id, lease.token, { dueAt: now + LATE_CHECK_MS, intervalMs: LATE_CHECK_MS });
+      lateAt = undefined;
     }
-    return record;
+    return runEvents(record, lease, log, lateAt);
   };
 
   /** One poll per job per process at a time; later callers join it. */

@@ -1,4 +1,5 @@
 import { DAY_MS, type Clock } from '../clock.js';
+import type { Outbox } from '../events/handler.js';
 import { TERMINAL_STATUSES } from '../openai/videos.js';
 import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
 
@@ -76,13 +77,22 @@ export function createMemoryTaskStore({ clock, retentionDays }: MemoryTaskStoreO
       return record ? structuredClone(record) : undefined;
     },
 
-    async updateState(id: string, state: TaskState, updatedAt: number): Promise<UpdateResult> {
+    async updateState(id: string, state: TaskState, updatedAt: number, outbox?: Outbox): Promise<UpdateResult> {
       const record = live(id);
       if (!record) return 'missing';
       if (TERMINAL_STATUSES.has(record.state.status)) return 'terminal';
       record.state = structuredClone(state);
       record.updatedAt = updatedAt;
+      if (outbox) record.outbox = structuredClone(outbox);
       return 'updated';
+    },
+
+    async updateHandler(id, handler, next) {
+      const record = live(id);
+      if (!record?.outbox) return false;
+      if (next) record.outbox.pending[handler] = { ...next };
+      else delete record.outbox.pending[handler];
+      return true;
     },
 
     async delete(id) {

@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { DAY_MS, type Clock } from '../clock.js';
+import type { VideoEvent } from '../events/event.js';
+import type { HandlerState, Outbox } from '../events/handler.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_STATUSES } from '../openai/videos.js';
 import { videoIdFloor } from '../videos/video-id.js';
@@ -20,14 +22,22 @@ export interface RedisTaskStoreOptions {
 }
 
 /** The part of a record that never changes after put; stored as JSON in the `rec` field. */
-type RecordBody = Omit<TaskRecord, 'state' | 'updatedAt'>;
+type RecordBody = Omit<TaskRecord, 'state' | 'updatedAt' | 'outbox'>;
 
 const UPDATE_COMMAND = 'reelayUpdateTaskState';
+const HANDLER_COMMAND = 'reelayUpdateTaskHandler';
+
+/** The outbox lives in the record's own hash: `event` (JSON) and one `h:<handler>` field per pending handler. */
+const HANDLER_FIELD = 'h:';
+
+const outboxFields = (outbox: Outbox | undefined): string[] =>
+  outbox ? ['event', JSON.stringify(outbox.event), ...Object.entries(outbox.pending).flatMap(([name, st]) => [`${HANDLER_FIELD}${name}`, JSON.stringify(st)])] : [];
 
 /**
  * Terminal states are written once, so the check and the write must be one
  * atomic step against concurrent pollers. Expiry is judged by the caller's
  * clock (ARGV[4] is the cutoff) to agree with get and list; HSET keeps the TTL.
+ * ARGV[5…] are the outbox's field/value pairs, written only by the write that wins.
  */
 const UPDATE_SCRIPT = `
 local fields = redis.call('HMGET', KEYS[1], 'status', 'rec')
@@ -37,11 +47,20 @@ if tonumber(cjson.decode(fields[2]).createdAt) <= tonumber(ARGV[4]) then return 
 local terminal = { ${[...TERMINAL_STATUSES].map((s) => `[${JSON.stringify(s)}] = true`).join(', ')} }
 if terminal[status] then return 'terminal' end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2], 'updatedAt', ARGV[3])
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 'updated'
 `;
 
+/** KEYS[1] the record. ARGV: the handler's field, its new state ('' = finished). Only a record with an event changes. */
+const HANDLER_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'event') == 0 then return 0 end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1
+`;
+
 interface UpdateCommand {
-  [UPDATE_COMMAND](key: string, state: string, status: string, updatedAt: string, cutoff: string): Promise<UpdateResult>;
+  [UPDATE_COMMAND](key: string, state: string, status: string, updatedAt: string, cutoff: string, ...outbox: string[]): Promise<UpdateResult>;
+  [HANDLER_COMMAND](key: string, field: string, state: string): Promise<number>;
 }
 
 /**
@@ -64,23 +83,24 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
   const cutoff = (): number => clock.now() - keepMs;
 
   redis.defineCommand(UPDATE_COMMAND, { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+  redis.defineCommand(HANDLER_COMMAND, { numberOfKeys: 1, lua: HANDLER_SCRIPT });
   const scripts = redis as unknown as UpdateCommand;
 
-  /** HMGET rec/state/updatedAt for many ids in one round trip. */
-  const readRows = async (ids: readonly string[]): Promise<Array<Array<string | null>>> => {
+  /** Every field of many records in one round trip. */
+  const readRows = async (ids: readonly string[]): Promise<Array<Record<string, string>>> => {
     // A Cluster pipeline must stay within one slot and every record has its own,
     // so there concurrent commands (which ioredis still writes back to back) stand in for it.
-    if (redis.isCluster) return Promise.all(ids.map((id) => redis.hmget(recordKey(id), 'rec', 'state', 'updatedAt')));
+    if (redis.isCluster) return Promise.all(ids.map((id) => redis.hgetall(recordKey(id))));
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(recordKey(id), 'rec', 'state', 'updatedAt');
-    return (await execChecked(pipeline)) as Array<Array<string | null>>;
+    for (const id of ids) pipeline.hgetall(recordKey(id));
+    return (await execChecked(pipeline)) as Array<Record<string, string>>;
   };
 
   /** The live record of a row, or undefined when it is gone or past retention. */
-  const decodeRow = (id: string, row: ReadonlyArray<string | null>, oldestLive: number): TaskRecord | undefined => {
-    const [rec, state, updatedAt] = row;
-    if (rec == null || state == null || updatedAt == null) return undefined;
-    const record = decode(id, rec, state, updatedAt);
+  const decodeRow = (id: string, row: Readonly<Record<string, string>>, oldestLive: number): TaskRecord | undefined => {
+    const { rec, state, updatedAt } = row;
+    if (rec === undefined || state === undefined || updatedAt === undefined) return undefined;
+    const record = decode(id, row);
     return record.createdAt > oldestLive ? record : undefined;
   };
 
@@ -91,14 +111,14 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
         logger.warn({ videoId: record.id }, 'not storing a video record already past retention');
         return;
       }
-      const { state, updatedAt, ...body } = record;
+      const { state, updatedAt, outbox, ...body } = record;
       const key = recordKey(record.id);
       // The record goes first: list treats an index entry without a record as
       // stale and removes it, so the reverse order could lose a fresh video.
       await execChecked(
         redis
           .multi()
-          .hset(key, { rec: JSON.stringify(body), state: JSON.stringify(state), status: state.status, updatedAt: String(updatedAt) })
+          .hset(key, 'rec', JSON.stringify(body), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', String(updatedAt), ...outboxFields(outbox))
           .pexpire(key, ttl),
       );
       // Another slot than the record's, hence a second transaction rather than one MULTI.
@@ -115,12 +135,15 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
     },
 
     async get(id) {
-      const [rec, state, updatedAt] = await redis.hmget(recordKey(id), 'rec', 'state', 'updatedAt');
-      return decodeRow(id, [rec ?? null, state ?? null, updatedAt ?? null], cutoff());
+      return decodeRow(id, await redis.hgetall(recordKey(id)), cutoff());
     },
 
-    async updateState(id: string, state: TaskState, updatedAt: number): Promise<UpdateResult> {
-      return scripts[UPDATE_COMMAND](recordKey(id), JSON.stringify(state), state.status, String(updatedAt), String(cutoff()));
+    async updateState(id: string, state: TaskState, updatedAt: number, outbox?: Outbox): Promise<UpdateResult> {
+      return scripts[UPDATE_COMMAND](recordKey(id), JSON.stringify(state), state.status, String(updatedAt), String(cutoff()), ...outboxFields(outbox));
+    },
+
+    async updateHandler(id, handler, next) {
+      return (await scripts[HANDLER_COMMAND](recordKey(id), `${HANDLER_FIELD}${handler}`, next ? JSON.stringify(next) : '')) === 1;
     },
 
     async delete(id) {
@@ -152,7 +175,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
         if (ids.length === 0) break;
         const rows = await readRows(ids);
         ids.forEach((id, i) => {
-          const record = decodeRow(id, rows[i] ?? [], oldestLive);
+          const record = decodeRow(id, rows[i] ?? {}, oldestLive);
           if (record) page.push(record);
           else stale.push(id);
         });
@@ -194,12 +217,20 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
   }
 }
 
-function decode(id: string, rec: string, state: string, updatedAt: string): TaskRecord {
-  return {
-    ...parseJson<RecordBody>(id, 'rec', rec),
-    updatedAt: Number(updatedAt),
-    state: parseJson<TaskState>(id, 'state', state),
+function decode(id: string, row: Readonly<Record<string, string>>): TaskRecord {
+  const record: TaskRecord = {
+    ...parseJson<RecordBody>(id, 'rec', row.rec!),
+    updatedAt: Number(row.updatedAt),
+    state: parseJson<TaskState>(id, 'state', row.state!),
   };
+  if (row.event !== undefined) {
+    const pending: Outbox['pending'] = {};
+    for (const [field, value] of Object.entries(row)) {
+      if (field.startsWith(HANDLER_FIELD)) pending[field.slice(HANDLER_FIELD.length)] = parseJson<HandlerState>(id, field, value);
+    }
+    record.outbox = { event: parseJson<VideoEvent>(id, 'event', row.event), pending };
+  }
+  return record;
 }
 
 function parseJson<T>(id: string, field: string, text: string): T {

@@ -1,3 +1,4 @@
+import type { HandlerState, Outbox } from '../events/handler.js';
 import type { VideoError, VideoStatus } from '../openai/videos.js';
 
 /**
@@ -47,6 +48,8 @@ export interface TaskRecord {
   /** ms since epoch of the last state write. */
   updatedAt: number;
   state: TaskState;
+  /** Set by the terminal write: the job's lifecycle event and the handlers still to run on it. */
+  outbox?: Outbox | undefined;
 }
 
 export interface ListOptions {
@@ -70,8 +73,15 @@ export interface TaskStore {
   /**
    * Replaces the state of a record. A terminal state is written once: when the
    * stored state is already completed or failed, nothing changes ('terminal').
+   * `outbox`, given with a terminal state, is written in the same atomic step:
+   * the write that decides the single winner also records the event.
    */
-  updateState(id: string, state: TaskState, updatedAt: number): Promise<UpdateResult>;
+  updateState(id: string, state: TaskState, updatedAt: number, outbox?: Outbox): Promise<UpdateResult>;
+  /**
+   * Moves one pending handler of the record's outbox on (`next`) or marks it
+   * finished (`null`). False when the record is gone; never recreates it.
+   */
+  updateHandler(id: string, handler: string, next: HandlerState | null): Promise<boolean>;
   /** Removes the record and its index entry; false when it did not exist. */
   delete(id: string): Promise<boolean>;
   /** One owner's videos ordered by id (= creation time, ties broken by id). */

@@ -17,6 +17,7 @@ import type { AcceptedJob, ContentResponse, InputReference, VideoProvider } from
 import type { InflightStore } from '../stores/inflight-store.js';
 import type { TaskRecord, TaskStore } from '../stores/task-store.js';
 import { settleQuietly, type Budgets, type JobToAdmit } from '../budgets/budgets.js';
+import type { EventDispatcher } from '../events/dispatcher.js';
 import type { Remaining } from '../budgets/ledger.js';
 import { requireCapability } from './capabilities.js';
 import { refOf } from './job-ref.js';
@@ -43,6 +44,8 @@ export interface VideoServiceDeps {
   jobs: JobPoller;
   /** Spend per key: admission with the concurrency slot, and settlement. */
   budgets: Budgets;
+  /** A job terminal at once gets its event here, as the poller's terminal writes do. */
+  events: Pick<EventDispatcher, 'outboxFor' | 'track'>;
   clock: Clock;
 }
 
@@ -68,7 +71,7 @@ export interface VideoService {
 }
 
 export function createVideoService(deps: VideoServiceDeps): VideoService {
-  const { config, providers, store, inflight, jobs, clock, budgets } = deps;
+  const { config, providers, store, inflight, jobs, clock, budgets, events } = deps;
   const { poll } = config;
 
   /**
@@ -105,18 +108,23 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     }
   };
 
-  /** Stores an accepted job with its schedule and slot, or settles and frees both when it is already terminal. */
+  /**
+   * Stores an accepted job with its schedule and slot. A job already terminal
+   * is stored with its event, like any terminal write, and scheduled so the
+   * poller runs its handlers; its slot is freed at once.
+   */
   const persist = async (job: TaskRecord, log: Logger): Promise<void> => {
     const terminal = isTerminal(job.state);
     // The slot outlives the give-up deadline a little: by then the poller has released it.
     const holdUntil = job.createdAt + poll.give_up_after_s * 1000 + 2 * poll.lease_ms;
+    const stored = terminal ? { ...job, outbox: events.outboxFor(job, job.state, clock.now()) } : job;
     await persistAccepted(
       job,
       async () => {
-        await store.put(job);
+        await store.put(stored);
         if (terminal) {
-          await settleQuietly(budgets.settle(job), log, job.id);
-          await inflight.release(job.owner, job.id);
+          await Promise.all([inflight.release(job.owner, job.id), jobs.scheduleFirst(job)]);
+          await events.track(stored, stored.outbox!, log);
         } else {
           // Independent keys: one round trip instead of two on the create path.
           await Promise.all([inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil }), jobs.scheduleFirst(job)]);

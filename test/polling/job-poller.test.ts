@@ -6,6 +6,9 @@ import { UpstreamError } from '../../src/errors.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createBudgets } from '../../src/budgets/budgets.js';
+import { createSettleHandler } from '../../src/budgets/settle-handler.js';
+import { createMemoryEventBacklog } from '../../src/events/backlog.js';
+import { createEventDispatcher } from '../../src/events/dispatcher.js';
 import type { BudgetLedger } from '../../src/budgets/ledger.js';
 import { createMemoryBudgetLedger } from '../../src/budgets/memory-ledger.js';
 import { createRedisBudgetLedger } from '../../src/budgets/redis-ledger.js';
@@ -159,8 +162,9 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     const logs = captureLogs();
     const metrics = createMetrics({ defaults: false });
     const budgets = createBudgets({ ledger: stores.ledger, pricing: {}, clock, reservationMs: DAY_MS, concurrencyRetryS: 1 });
+    const events = createEventDispatcher({ store: stores.store, handlers: [createSettleHandler(budgets)], backlog: createMemoryEventBacklog(), clock });
     const poller = (): JobPoller =>
-      createJobPoller({ ...stores, budgets, providers: new Map([['scripted', upstream.provider]]), clock, poll, metrics, random: () => 0.5 });
+      createJobPoller({ ...stores, budgets, events, providers: new Map([['scripted', upstream.provider]]), clock, poll, metrics, random: () => 0.5 });
     const record: TaskRecord = makeRecord(clock.now(), { provider: 'scripted' });
     await stores.store.put(record);
     // Admitted as the service admits: its seconds reserved and its slot taken, in one step.
@@ -185,7 +189,7 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
       expect(await stores.schedule.due(clock.now() + ms - 1, 100)).not.toContain(record.id);
       expect(await stores.schedule.due(clock.now() + ms, 100)).toContain(record.id);
     };
-    return { clock, ...stores, upstream, logs, metrics, poller, first, record, expectDueIn, spent, up: record.upstreamId };
+    return { clock, ...stores, events, upstream, logs, metrics, poller, first, record, expectDueIn, spent, up: record.upstreamId };
   }
 
   it('keeps the last state on an unknown upstream word, and counts it', async () => {
@@ -249,9 +253,10 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
   });
 
   it('settles a terminal job whose writer died before settling, when the job is next claimed', async () => {
-    const { clock, store, schedule, first: a, logs, record, spent } = await setup();
-    // The crashed writer: terminal state written, nothing settled, the job still in the schedule.
-    await store.updateState(record.id, { status: 'completed', progress: 100, error: null, completedAt: 1, expiresAt: 2 }, clock.now());
+    const { clock, store, schedule, events, first: a, logs, record, spent } = await setup();
+    // The crashed writer: terminal state and its event written, no handler run, the job still in the schedule.
+    const done = { status: 'completed', progress: 100, error: null, completedAt: 1, expiresAt: 2 } as const;
+    await store.updateState(record.id, done, clock.now(), events.outboxFor(record, done, clock.now()));
     clock.advance(POLL.initial_ms);
     expect(await a.pollDue(record.id, logs.logger)).toBe('polled');
     expect(await spent()).toMatchObject({ reserved: 0, settled: Number(record.seconds) });
