@@ -1,8 +1,12 @@
 import { createMemoryTaskStore } from '../../src/stores/memory-task-store.js';
-import { createManualClock, describeTaskStoreContract } from './task-store.contract.js';
+import { describeOutboxContract } from './outbox.contract.js';
+import { createManualClock, describeTaskStoreContract, type TaskStoreFactory } from './task-store.contract.js';
 
-describeTaskStoreContract('memory', async ({ retentionDays }) => {
+const memory: TaskStoreFactory = async ({ retentionDays }) => {
   const clock = createManualClock();
   const store = createMemoryTaskStore({ clock, retentionDays });
   return { store, clock, cleanup: () => store.close() };
-});
+};
+
+describeTaskStoreContract('memory', memory);
+describeOutboxContract('memory', memory);

@@ -6,6 +6,7 @@ import { createRedisTaskStore } from '../../src/stores/redis-task-store.js';
 import type { TaskRecord, TaskStore } from '../../src/stores/task-store.js';
 import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
 import { deleteUnder, keysUnder, useRedisCluster, useRedisServer } from '../helpers/redis-suite.js';
+import { describeOutboxContract } from './outbox.contract.js';
 import { createManualClock, describeTaskStoreContract, makeRecord, type TaskStoreHarness } from './task-store.contract.js';
 
 const logger = createLogger('silent');
@@ -29,6 +30,7 @@ function harness(client: Redis | Cluster, nodes: () => Redis[], retentionDays: n
 }
 
 describeTaskStoreContract('redis', async ({ retentionDays }) => harness(redis, () => [redis], retentionDays));
+describeOutboxContract('redis', async ({ retentionDays }) => harness(redis, () => [redis], retentionDays));
 
 describe('redis TaskStore specifics', () => {
   const retentionDays = 3;
@@ -152,6 +154,7 @@ describe('on Redis Cluster', () => {
   describeTaskStoreContract('redis cluster', async ({ retentionDays }) =>
     harness(cluster, () => cluster.nodes('master'), retentionDays),
   );
+  describeOutboxContract('redis cluster', async ({ retentionDays }) => harness(cluster, () => cluster.nodes('master'), retentionDays));
 
   it('hashes a job and an owner index by their hash tags', async () => {
     const prefix = uniquePrefix('slots');
