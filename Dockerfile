@@ -25,6 +25,10 @@ COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root config/reelay.yaml config/compose.yaml ./config/
 COPY --chown=root:root docker/healthcheck.mjs ./docker/healthcheck.mjs
+# Content custody's fs driver writes under /app/data (storage.dir ./data/content): the one
+# directory the non-root user owns. Mount a volume here so stored videos outlive the container.
+RUN mkdir -p /app/data/content && chown -R node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "docker/healthcheck.mjs"]

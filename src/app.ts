@@ -27,6 +27,8 @@ import type { InflightStore } from './stores/inflight-store.js';
 import type { TaskStore } from './stores/task-store.js';
 import { adminApiEnabled } from './startup-banner.js';
 import { createVideoService } from './videos/service.js';
+import type { Custody } from './storage/custody.js';
+import type { WebhookAdmin } from './webhooks/admin.js';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +52,10 @@ export interface AppDeps {
   keyStore: KeyStore;
   /** /v1 authentication: config keys and the store's, through the cache (src/keys/key-resolver.ts). */
   authenticator: Authenticator;
+  /** Content custody; absent with `storage.type: none`. */
+  custody?: Custody | undefined;
+  /** Webhook deliveries, for the admin API. */
+  webhooks: WebhookAdmin;
 }
 
 /** Builds the whole application without listening; src/main.ts owns the process. */
@@ -64,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     requestIdHeader: false,
+    trustProxy: server.trust_proxy,
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: jsonLimit,
@@ -116,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs: deps.jobs,
     budgets: deps.budgets,
     events: deps.events,
+    custody: deps.custody,
     clock: deps.clock,
   });
   await app.register(
@@ -128,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   if (adminApiEnabled(config)) {
     const keys = createKeyAdmin({ config, store: deps.keyStore, clock: deps.clock });
-    await app.register(adminPlugin, { prefix: '/admin/v1', config, keys, store: deps.keyStore, tasks: deps.store, ledger: deps.ledger, clock: deps.clock });
+    await app.register(adminPlugin, { prefix: '/admin/v1', config, keys, store: deps.keyStore, tasks: deps.store, ledger: deps.ledger, webhooks: deps.webhooks, clock: deps.clock });
   }
   return app;
 }

@@ -158,6 +158,11 @@ export class InternalError extends GatewayError {
   }
 }
 
+/** Start-up cannot go on (e.g. a Redis too old); main prints the message, no stack. Never reaches a client. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
 /** Start-up configuration problems; never reaches a client. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];

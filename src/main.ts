@@ -1,6 +1,6 @@
 import { systemClock } from './clock.js';
 import { loadConfig } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, StartupError } from './errors.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { createRuntime } from './runtime.js';
 import { EMBEDDED_ADMIN_KEY, insecureDefaultAdminKey, insecureDefaultKey, startupBanner } from './startup-banner.js';
@@ -65,6 +65,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`reelay: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // A StartupError says all there is to say; anything else is a bug worth its stack.
+  const detail = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`reelay: failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -10,6 +10,11 @@ export interface Metrics {
   unknownStatus: Counter<'provider' | 'status'>;
   /** Upstream status polls by outcome (`ok`, `error`). */
   upstreamPolls: Counter<'provider' | 'outcome'>;
+  /**
+   * Webhook attempts by outcome: `delivered`, `retried` (failed, another attempt is planned),
+   * `failed` (retries used up, or 410) and `refused` (the SSRF guard).
+   */
+  webhookDeliveries: Counter<'outcome'>;
   /** Reports each event handler's backlog at scrape time from `read`. */
   trackBacklog(read: () => Promise<Record<string, number>>): void;
 }
@@ -39,6 +44,12 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'reelay_upstream_unknown_status_total',
       help: 'Upstream status words no adapter status table knows (the job keeps its last known state).',
       labelNames: ['provider', 'status'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'reelay_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retried, failed, refused).',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     upstreamPolls: new Counter({

@@ -26,10 +26,14 @@ import type { JobSchedule } from './stores/job-schedule.js';
 import { createMemoryInflightStore } from './stores/memory-inflight-store.js';
 import { createMemoryJobSchedule } from './stores/memory-job-schedule.js';
 import { createMemoryTaskStore } from './stores/memory-task-store.js';
-import { connectRedis, createRedisClient } from './stores/redis-client.js';
+import { checkRedis } from './stores/redis-checks.js';
+import { connectRedis, createRedisClient, redactUrl } from './stores/redis-client.js';
 import { createRedisInflightStore } from './stores/redis-inflight-store.js';
 import { createRedisJobSchedule } from './stores/redis-job-schedule.js';
 import { createRedisTaskStore } from './stores/redis-task-store.js';
+import { createWebhooks } from './webhooks/webhooks.js';
+import { createStorage } from './storage/create-storage.js';
+import { createCustody, type Custody } from './storage/custody.js';
 import type { TaskStore } from './stores/task-store.js';
 
 export interface Runtime {
@@ -41,6 +45,8 @@ export interface Runtime {
   jobs: JobPoller;
   poller: BackgroundPoller;
   redis?: Redis | Cluster | undefined;
+  /** Content custody, when storage.type is not none. */
+  custody?: Custody | undefined;
   /** Stops polling (leases go back), drains the app, then closes providers and the store, in that order. */
   close(): Promise<void>;
 }
@@ -52,6 +58,15 @@ export interface RuntimeOptions {
   dispatcherFor?: (config: ProviderConfig) => Dispatcher;
 }
 
+
+/**
+ * Records outlive their stored files by a week at least: a client asking for
+ * content past `storage.retention_days` should read `video_expired`, which
+ * needs the record, rather than `video_not_found`.
+ */
+export function recordRetentionDays(config: Config): number {
+  return config.storage.type === 'none' ? config.store.retention_days : Math.max(config.store.retention_days, config.storage.retention_days + 7);
+}
 
 interface SharedState {
   store: TaskStore;
@@ -70,7 +85,7 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
     const inflight = createMemoryInflightStore();
     logger.warn({ store: 'memory' }, 'memory store: keys made through the admin API, usage and budgets live in this process and are lost on restart; use store.type redis to keep them');
     return {
-      store: createMemoryTaskStore({ clock, retentionDays: cfg.retention_days }),
+      store: createMemoryTaskStore({ clock, retentionDays: recordRetentionDays(config) }),
       schedule: createMemoryJobSchedule(),
       inflight,
       ledger: createMemoryBudgetLedger(inflight),
@@ -82,10 +97,11 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
   // Without a listener ioredis reports connection errors as unhandled; log them instead.
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
   await connectRedis(redis);
+  await checkRedis(redis, cfg.cluster ? cfg.cluster.join(',') : redactUrl(cfg.url), logger);
   return {
     redis,
-    store: createRedisTaskStore({ redis, prefix: cfg.prefix, retentionDays: cfg.retention_days, clock, logger }),
-    schedule: createRedisJobSchedule({ redis, prefix: cfg.prefix, ttlMs: cfg.retention_days * DAY_MS }),
+    store: createRedisTaskStore({ redis, prefix: cfg.prefix, retentionDays: recordRetentionDays(config), clock, logger }),
+    schedule: createRedisJobSchedule({ redis, prefix: cfg.prefix, ttlMs: recordRetentionDays(config) * DAY_MS }),
     inflight: createRedisInflightStore({ redis, prefix: cfg.prefix }),
     ledger: createRedisBudgetLedger({ redis, prefix: cfg.prefix }),
     backlog: createRedisEventBacklog({ redis, prefix: cfg.prefix }),
@@ -115,12 +131,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     reservationMs: RESERVATION_MS,
     concurrencyRetryS: Math.ceil(config.poll.initial_ms / 1000),
   });
-  const events = createEventDispatcher({ store, handlers: [createSettleHandler(budgets)], backlog, clock });
+  const webhooks = createWebhooks({ config, keyStore, tasks: store, schedule, redis, clock, metrics });
+  const storage = createStorage(config.storage, clock);
+  const custody = storage && createCustody({ storage, store, providers, clock, config: config.storage, logger: logger.child({ component: 'custody' }) });
+  const events = createEventDispatcher({ store, handlers: [createSettleHandler(budgets), webhooks.handler, ...(custody ? [custody.handler] : [])], backlog, clock });
   metrics.trackBacklog(() => events.backlog());
   const jobs = createJobPoller({ providers, store, schedule, inflight, budgets, events, clock, poll: config.poll, metrics });
-  const app = await buildApp({ config, logger, store, inflight, jobs, budgets, events, ledger, providers, clock, redis, metrics, keyStore, authenticator });
+  const app = await buildApp({ config, logger, store, inflight, jobs, budgets, events, ledger, providers, clock, redis, metrics, keyStore, authenticator, webhooks: webhooks.admin, custody });
   const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });
   poller.start();
+  custody?.start();
   return {
     app,
     store,
@@ -130,10 +150,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     jobs,
     poller,
     redis,
+    custody,
     async close() {
-      await Promise.all([poller.stop(), jobs.close()]);
+      // Custody's copies in flight abort, so the event handlers jobs.close() waits for end promptly.
+      await Promise.all([custody?.close(), poller.stop(), jobs.close()]);
+      await webhooks.close();
       await closeApp(app);
       await closeProviders(providers);
+      await storage?.close();
       authenticator.close();
       await keyStore.close();
       await store.close();

@@ -11,17 +11,24 @@ import {
   type GatewayKey,
   type GatewayKeyDeleted,
   type GatewayKeyList,
+  type GatewayKeyUpdated,
   type GatewayKeyWithSecret,
 } from './schemas.js';
 
 type IdParams = { Params: { id: string } };
 
-/** `/admin/v1/keys`: gateway keys as data. A secret is in the create and rotate answers only. */
+/** The webhook secret goes on the wire only in the answer that minted it. */
+const withWebhookSecret = (secret: string | undefined) => (secret === undefined ? {} : { webhook_secret: secret });
+
+/**
+ * `/admin/v1/keys`: gateway keys as data. A secret is in the create and rotate
+ * answers only; a webhook secret only in the create or update that set the key's webhook_url.
+ */
 export async function keysRoutes(app: FastifyInstance, { keys }: AdminDeps): Promise<void> {
   app.post('/keys', async (request, reply) => {
     const body = parseInput(KeyCreateBodySchema, jsonBody(request));
-    const { key, secret } = await keys.create(body, auditContext(request));
-    return reply.code(201).send({ ...toGatewayKey(key), secret } satisfies GatewayKeyWithSecret);
+    const { key, secret, webhookSecret } = await keys.create(body, auditContext(request));
+    return reply.code(201).send({ ...toGatewayKey(key), secret, ...withWebhookSecret(webhookSecret) } satisfies GatewayKeyWithSecret);
   });
 
   app.get('/keys', async (request): Promise<GatewayKeyList> => {
@@ -33,9 +40,10 @@ export async function keysRoutes(app: FastifyInstance, { keys }: AdminDeps): Pro
 
   app.get<IdParams>('/keys/:id', async (request): Promise<GatewayKey> => toGatewayKey(await keys.get(request.params.id)));
 
-  app.patch<IdParams>('/keys/:id', async (request): Promise<GatewayKey> => {
+  app.patch<IdParams>('/keys/:id', async (request): Promise<GatewayKeyUpdated> => {
     const body = parseInput(KeyUpdateBodySchema, jsonBody(request));
-    return toGatewayKey(await keys.update(request.params.id, body, auditContext(request)));
+    const { key, webhookSecret } = await keys.update(request.params.id, body, auditContext(request));
+    return { ...toGatewayKey(key), ...withWebhookSecret(webhookSecret) };
   });
 
   app.post<IdParams>('/keys/:id/rotate', async (request): Promise<GatewayKeyWithSecret> => {

@@ -5,12 +5,14 @@ import type { Config } from '../config/schema.js';
 import type { KeyAdmin } from '../keys/key-admin.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { TaskStore } from '../stores/task-store.js';
+import type { WebhookAdmin } from '../webhooks/admin.js';
 import { auditRoutes } from './audit-routes.js';
 import { registerAdminAuth } from './auth.js';
 import { createFailureLimiter, type FailureLimiter } from './failure-limiter.js';
 import { keysRoutes } from './keys-routes.js';
 import { usageRoutes } from './usage-routes.js';
 import { adminVideosRoutes } from './videos-routes.js';
+import { webhooksRoutes } from './webhooks-routes.js';
 
 /** What every admin route module receives. */
 export interface AdminDeps {
@@ -22,6 +24,8 @@ export interface AdminDeps {
   tasks: TaskStore;
   /** Spend per key, for the usage report. */
   ledger: BudgetLedger;
+  /** Webhook deliveries: the recent ones, and redelivery. */
+  webhooks: WebhookAdmin;
   clock: Clock;
 }
 
@@ -34,7 +38,7 @@ export interface AdminPluginOptions extends AdminDeps {
 export type AdminRoutes = (app: FastifyInstance, deps: AdminDeps) => Promise<void>;
 
 /** Every route module of the admin API, in registration order. */
-const ADMIN_ROUTES: readonly AdminRoutes[] = [keysRoutes, auditRoutes, usageRoutes, adminVideosRoutes];
+const ADMIN_ROUTES: readonly AdminRoutes[] = [keysRoutes, auditRoutes, usageRoutes, adminVideosRoutes, webhooksRoutes];
 
 /**
  * The admin API, mounted at `/admin/v1` (register with that prefix). An

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ListLimitSchema } from '../openai/videos.js';
 import { AuditEntrySchema, AUDIT_ID } from '../keys/audit.js';
 import { KeySettingsSchema } from '../keys/settings.js';
+import { DELIVERY_STATUSES } from '../webhooks/delivery-store.js';
 
 /**
  * Every shape the admin API takes or returns. Bodies are strict (an unknown
@@ -85,9 +86,16 @@ export const GatewayKeySchema = z.strictObject({
 });
 export type GatewayKey = z.infer<typeof GatewayKeySchema>;
 
+/** The key's webhook signing secret (`whsec_…`): only in the answer that set its webhook_url when it had none. */
+const webhookSecret = { webhook_secret: z.string().optional() };
+
 /** Create and rotate: the key plus its new secret, shown this once. */
-export const GatewayKeyWithSecretSchema = GatewayKeySchema.extend({ secret: z.string() });
+export const GatewayKeyWithSecretSchema = GatewayKeySchema.extend({ secret: z.string(), ...webhookSecret });
 export type GatewayKeyWithSecret = z.infer<typeof GatewayKeyWithSecretSchema>;
+
+/** Update: the key, plus its webhook secret when this update minted one. */
+export const GatewayKeyUpdatedSchema = GatewayKeySchema.extend(webhookSecret);
+export type GatewayKeyUpdated = z.infer<typeof GatewayKeyUpdatedSchema>;
 
 /** OpenAI's cursor page: `after` = `last_id` fetches the next one. */
 export const cursorListSchema = <T extends z.ZodType>(item: T) =>
@@ -107,3 +115,32 @@ export type GatewayKeyDeleted = z.infer<typeof GatewayKeyDeletedSchema>;
 
 export const AuditListSchema = z.strictObject({ object: z.literal('list'), data: z.array(AuditEntrySchema), has_more: z.boolean() });
 export type AuditList = z.infer<typeof AuditListSchema>;
+
+export const DeliveryListQuerySchema = z.object({
+  /** A key id: that key's deliveries. */
+  key: z.string({ error: "Invalid 'key': expected a key id." }).min(1).max(64).optional(),
+  status: z.enum(DELIVERY_STATUSES, { error: "Invalid 'status': expected 'pending', 'delivered', 'failed' or 'refused'." }).optional(),
+  limit: LimitSchema,
+});
+
+/** Redelivery takes no options: no body, or `{}`. */
+export const RedeliverBodySchema = z.strictObject({});
+
+/** One webhook delivery (one event to one URL). Times are unix seconds. */
+export const WebhookDeliverySchema = z.strictObject({
+  event_id: z.string(),
+  video_id: z.string(),
+  key_id: z.string(),
+  url: z.string(),
+  attempts: z.number().int(),
+  status: z.enum(DELIVERY_STATUSES),
+  last_status_code: z.number().int().nullable(),
+  /** Why the last attempt did not deliver; null once delivered. */
+  last_error: z.string().nullable(),
+  next_attempt_at: z.number().int().nullable(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+
+/** The most recently updated first; not paged: a bounded view of recent activity. */
+export const WebhookDeliveryListSchema = z.strictObject({ object: z.literal('list'), data: z.array(WebhookDeliverySchema) });
+export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryListSchema>;

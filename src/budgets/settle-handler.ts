@@ -5,6 +5,8 @@ import type { Budgets } from './budgets.js';
 export function createSettleHandler(budgets: Pick<Budgets, 'settle'>): EventHandler {
   return {
     name: 'settle',
+    // The key's remaining budget is right in the very next answer.
+    inline: true,
     wants: () => true,
     async handle(_event, record) {
       await budgets.settle(record);

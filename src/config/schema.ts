@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sha256 } from '../keys/ids.js';
 import { DEFAULT_POLL_RPM, keySettingsShape } from '../keys/settings.js';
+import { isUsableWebhookSecret } from '../webhooks/secret.js';
 
 /**
  * The configuration contract (config/reelay.yaml). Other tooling writes these
@@ -14,6 +15,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
     z.number().int().min(min).max(max),
   );
+
+/** A boolean, also as the text `true` / `false` that a `${VAR}` substitution yields. */
+const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -33,6 +37,12 @@ const ServerSchema = z
     keep_alive_timeout_s: int(1, 3600).default(72),
     /** A connection with no traffic either way for this long is closed (a client that stopped reading). */
     connection_timeout_s: int(1, 86400).default(300),
+    /**
+     * Behind a reverse proxy: Fastify's trustProxy. true trusts every hop, a
+     * string only the listed proxy addresses or CIDRs (comma-separated). Client addresses in logs and limits come from
+     * X-Forwarded-For only when trusted.
+     */
+    trust_proxy: z.union([flag, nonEmpty]).default(false),
   })
   .refine((s) => s.headers_timeout_s <= s.request_timeout_s, {
     message: 'headers_timeout_s must not exceed request_timeout_s',
@@ -65,7 +75,7 @@ const LimitsSchema = z
 const ReadyzSchema = z
   .strictObject({
     /** Show providers and credential health on the unauthenticated /readyz (off: status only). */
-    details: z.boolean().default(false),
+    details: flag.default(false),
   })
   .prefault({});
 
@@ -87,6 +97,12 @@ const PollSchema = z
 const decimal = (min: number) =>
   z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v), z.number().min(min));
 
+const WebhookSecretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'a webhook secret is whsec_ followed by base64')
+  // The signer decodes strictly and the scheme wants 24 to 64 bytes: a bad secret fails here, not at the first delivery.
+  .refine(isUsableWebhookSecret, 'a webhook secret is whsec_ followed by the base64 of 24 to 64 random bytes');
+
 /** A gateway key in the file: read-only at run time (the admin API lists it with source "config"). */
 const KeySchema = z
   .strictObject({
@@ -99,6 +115,8 @@ const KeySchema = z
       .optional(),
     ...keySettingsShape(int, decimal),
     poll_rpm: int(1).default(DEFAULT_POLL_RPM),
+    /** Signs this key's webhooks (config keys only: an API key's secret is minted when its webhook_url is set). */
+    webhook_secret: WebhookSecretSchema.optional(),
   })
   .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
     message: 'give exactly one of `key` or `sha256`',
@@ -134,7 +152,7 @@ const S3Schema = z.strictObject({
   endpoint: httpUrl.optional(),
   region: nonEmpty.default('us-east-1'),
   /** Path-style URLs (`endpoint/bucket/key`), which MinIO and s3rver need. */
-  force_path_style: z.boolean().default(false),
+  force_path_style: flag.default(false),
   /** Credentials; the standard AWS environment and profiles when absent. */
   access_key_id: nonEmpty.optional(),
   secret_access_key: nonEmpty.optional(),
@@ -155,8 +173,6 @@ const StorageSchema = z
   .refine((st) => st.type !== 's3' || st.s3 !== undefined, { message: 'storage.type s3 needs storage.s3', path: ['s3'] })
   .prefault({});
 
-const WebhookSecretSchema = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'a webhook secret is whsec_ followed by base64');
-
 /** Signed webhooks for video.completed / video.failed. */
 const WebhooksSchema = z
   .strictObject({
@@ -164,7 +180,7 @@ const WebhooksSchema = z
     url: httpUrl.optional(),
     secret: WebhookSecretSchema.optional(),
     /** Private, loopback and link-local targets are refused unless this is true. */
-    allow_private: z.boolean().default(false),
+    allow_private: flag.default(false),
     /** Seconds between attempts, the last one repeating, until 24 h have passed (jittered). */
     retry_schedule_s: z.array(int(1, 86400)).min(1).default([5, 30, 120, 600, 3600]),
     max_attempts: int(1, 1000).optional(),
@@ -260,6 +276,14 @@ export const ConfigSchema = z
     cfg.keys.forEach((k, i) => {
       if (names.has(k.name)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'name'], message: `duplicate key name "${k.name}"` });
       names.add(k.name);
+      // A webhook that cannot be signed would be refused by every receiver that checks, so it is a start-up error.
+      if (k.webhook_url !== undefined && k.webhook_secret === undefined && cfg.webhooks.secret === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys', i, 'webhook_secret'],
+          message: 'a key with webhook_url needs webhook_secret (whsec_…) to sign its webhooks, or set webhooks.secret to sign them with that',
+        });
+      }
       k.models?.forEach((m, j) => {
         if (!Object.hasOwn(cfg.models, m)) {
           ctx.addIssue({ code: 'custom', path: ['keys', i, 'models', j], message: `unknown model alias "${m}"` });

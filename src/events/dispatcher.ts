@@ -15,10 +15,11 @@ export interface EventDispatcher {
   /** Counts a freshly written outbox in the backlog (best effort; never fails the write that made it). */
   track(record: TaskRecord, outbox: Outbox, log: Logger): Promise<void>;
   /**
-   * Runs the record's handlers that are due, under the caller's lease.
-   * Answers when the next pending one is due, or undefined once none is left.
+   * Runs the record's handlers that are due (only the `inline` ones when
+   * `inlineOnly`), under the caller's lease. Answers when the next pending
+   * one is due, or undefined once none is left.
    */
-  dispatch(record: TaskRecord, log: Logger): Promise<number | undefined>;
+  dispatch(record: TaskRecord, log: Logger, options?: { inlineOnly?: boolean }): Promise<number | undefined>;
   /** Pending events per handler, for /metrics. */
   backlog(): Promise<Record<string, number>>;
 }
@@ -93,11 +94,14 @@ export function createEventDispatcher(deps: EventDispatcherDeps): EventDispatche
       }
     },
 
-    async dispatch(record, log) {
+    async dispatch(record, log, options = {}) {
       if (!record.outbox) return undefined;
       const outbox: Outbox = { event: record.outbox.event, pending: { ...record.outbox.pending } };
       const now = clock.now();
-      const due = Object.entries(outbox.pending).filter(([, s]) => s.nextAt <= now).map(([name]) => name);
+      const runsHere = (name: string) => !options.inlineOnly || byName.get(name)?.inline === true;
+      const due = Object.entries(outbox.pending)
+        .filter(([name, s]) => s.nextAt <= now && runsHere(name))
+        .map(([name]) => name);
       // Independent consumers: a slow custody copy never holds a webhook back.
       await Promise.all(due.map((name) => runOne(record, outbox, name, log)));
       return nextDue(outbox);

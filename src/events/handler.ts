@@ -13,6 +13,13 @@ import type { VideoEvent } from './event.js';
 export interface EventHandler {
   /** Stable name: it is stored with each pending event and labels the backlog metric. */
   readonly name: string;
+  /**
+   * Cheap enough (a store write) to run in a client's request when its
+   * retrieve is the poll that saw the job finish, so what the client reads
+   * next already reflects it. Others (a custody copy, a webhook) are left to
+   * the background poller.
+   */
+  readonly inline?: boolean;
   /** Whether this event needs this handler at all; decided once, when the event is created. */
   wants(event: VideoEvent, record: TaskRecord): boolean;
   handle(event: VideoEvent, record: TaskRecord, ctx: HandlerContext): Promise<HandlerResult>;

@@ -5,6 +5,7 @@ import type { AuditContext, AuditInput } from './audit.js';
 import { configKeyId, isKeyId, mintKeyId, mintSecret, redactSecret, redactTail, secretTail, sha256 } from './ids.js';
 import type { ChangeResult, KeyRecord, KeyStore, Page } from './key-store.js';
 import { DEFAULT_POLL_RPM, KEY_SETTING_NAMES, type KeySettingName, type KeySettings } from './settings.js';
+import { mintWebhookSecret } from '../webhooks/secret.js';
 
 /**
  * Key management as the admin API offers it, over config keys (read-only)
@@ -31,11 +32,20 @@ export type KeyCreateParams = KeySettings & { name: string };
 /** null clears a setting (poll_rpm goes back to its default, disabled to false). */
 export type KeyUpdateParams = { name?: string | undefined } & { [K in KeySettingName]?: KeySettings[K] | null };
 
+/**
+ * A change's answer. `webhookSecret` is there only in the answer of the change
+ * that set the key's webhook_url when it had none: the one time it is shown.
+ */
+export interface KeyChange {
+  key: KeyInfo;
+  webhookSecret?: string | undefined;
+}
+
 export interface KeyAdmin {
-  create(params: KeyCreateParams, ctx: AuditContext): Promise<{ key: KeyInfo; secret: string }>;
+  create(params: KeyCreateParams, ctx: AuditContext): Promise<KeyChange & { secret: string }>;
   list(options: { after?: string | undefined; limit: number }): Promise<Page<KeyInfo>>;
   get(id: string): Promise<KeyInfo>;
-  update(id: string, params: KeyUpdateParams, ctx: AuditContext): Promise<KeyInfo>;
+  update(id: string, params: KeyUpdateParams, ctx: AuditContext): Promise<KeyChange>;
   /** `graceSeconds` 0 stops the old secret at once. */
   rotate(id: string, graceSeconds: number, ctx: AuditContext): Promise<{ key: KeyInfo; secret: string; previousSecretExpiresAt: number }>;
   revoke(id: string, ctx: AuditContext): Promise<void>;
@@ -131,9 +141,10 @@ export function createKeyAdmin({ config, store, clock }: KeyAdminOptions): KeyAd
       const settings = pickSettings({ ...given, poll_rpm: given.poll_rpm ?? DEFAULT_POLL_RPM });
       const { secret, secretDigest, secretTail: tail } = newSecret();
       const id = mintKeyId();
-      const record = { id, name, secretDigest, secretTail: tail, settings, createdAt: now };
+      const webhookSecret = given.webhook_url === undefined ? undefined : mintWebhookSecret();
+      const record = { id, name, secretDigest, secretTail: tail, settings, createdAt: now, ...(webhookSecret ? { webhookSecret } : {}) };
       const result = await store.create(record, audited(ctx, 'key.create', id, { name, ...settings }));
-      return { key: storedInfo(outcome(result, id, name)), secret };
+      return { key: storedInfo(outcome(result, id, name)), secret, webhookSecret };
     },
 
     // Config keys come first, in file order; then stored keys in creation order. A cursor may be either.
@@ -180,10 +191,15 @@ export function createKeyAdmin({ config, store, clock }: KeyAdminOptions): KeyAd
       if (Object.keys(changes).length === 0) {
         const record = await store.get(id);
         if (!record) throw keyNotFound(id);
-        return storedInfo(record);
+        return { key: storedInfo(record) };
       }
-      const result = await store.update(id, { name, set, clear }, audited(ctx, 'key.update', id, changes));
-      return storedInfo(outcome(result, id, name));
+      // Setting a webhook_url offers a fresh secret, which the store keeps only if the key has none;
+      // clearing the url drops the secret, so setting one again later shows a new one.
+      const offered = typeof fields.webhook_url === 'string' ? mintWebhookSecret() : undefined;
+      const webhookSecret = fields.webhook_url === null ? null : offered;
+      const record = outcome(await store.update(id, { name, set, clear, webhookSecret }, audited(ctx, 'key.update', id, changes)), id, name);
+      // Of two racing updates that both offered one, only the one whose secret the store kept shows it.
+      return { key: storedInfo(record), webhookSecret: offered !== undefined && record.webhookSecret === offered ? offered : undefined };
     },
 
     async rotate(id, graceSeconds, ctx) {

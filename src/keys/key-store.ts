@@ -24,6 +24,12 @@ export interface KeyRecord {
   /** The rotated-out secret, which keeps working until `expiresAt` (the grace period). */
   previous?: { digest: string; expiresAt: number } | undefined;
   settings: KeySettings;
+  /**
+   * The `whsec_…` secret this key's webhooks are signed with: minted when its
+   * webhook_url is first set, removed when that is cleared. Shown only in the
+   * admin response that set it; never in a view, an audit entry or a log.
+   */
+  webhookSecret?: string | undefined;
   createdAt: number;
   /** Set by touch(), at most once a minute. */
   lastUsedAt: number | null;
@@ -36,6 +42,12 @@ export interface KeyPatch {
   name?: string | undefined;
   set: Partial<KeySettings>;
   clear: readonly KeySettingName[];
+  /**
+   * A webhook secret to hold unless the key holds one already (of two racing
+   * updates that both mint one, the first wins: compare the record returned),
+   * or null to remove it. Undefined leaves it as it is.
+   */
+  webhookSecret?: string | null | undefined;
 }
 
 /** A new current secret; the old one works until `previousExpiresAt`, or stops at once when it is undefined. */

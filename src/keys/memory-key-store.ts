@@ -69,6 +69,8 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
       const settings: Record<string, unknown> = { ...record.settings, ...structuredClone(patch.set) };
       for (const field of patch.clear) delete settings[field];
       record.settings = settings as KeySettings;
+      if (patch.webhookSecret === null) delete record.webhookSecret;
+      else if (patch.webhookSecret !== undefined) record.webhookSecret ??= patch.webhookSecret;
       return changed(withUse(record), entry);
     },
 

@@ -23,6 +23,7 @@ export function encodeRecord(record: NewKeyRecord): string[] {
     'order', orderKey(record.createdAt, record.id),
   ];
   if (record.previous) pairs.push('prev_digest', record.previous.digest, 'prev_expires_at', String(record.previous.expiresAt));
+  if (record.webhookSecret !== undefined) pairs.push('webhook_secret', record.webhookSecret);
   return [...pairs, ...encodeSettings(record.settings)];
 }
 
@@ -66,6 +67,7 @@ export function decodeRecord(fields: Record<string, string>, usedAt: string | nu
     secretTail: tail,
     previous,
     settings: settings.data,
+    ...(fields.webhook_secret === undefined ? {} : { webhookSecret: fields.webhook_secret }),
     createdAt: int(id, 'created_at', fields.created_at),
     lastUsedAt: usedAt === null || usedAt === undefined || usedAt === '' ? null : int(id, 'last_used', usedAt),
   };

@@ -42,7 +42,12 @@ redis.call('ZADD', order, 0, ARGV[7])
 return changed()
 `;
 
-/** ARGV[5] the new name ('' keeps it), [6] n, [7 … 6+2n] fields to set, then fields to delete. */
+/**
+ * ARGV[5] the new name ('' keeps it), [6] the webhook secret ('' leaves it,
+ * '-' removes it, else it is set unless the key holds one: HSETNX, so of two
+ * racing updates that both mint one, the first wins), [7] n,
+ * [8 … 7+2n] fields to set, then fields to delete.
+ */
 const UPDATE_SCRIPT = `${PROLOGUE}
 if redis.call('EXISTS', rec) == 0 then return { 'not_found' } end
 if ARGV[5] ~= '' then
@@ -52,9 +57,11 @@ if ARGV[5] ~= '' then
   redis.call('HSET', names, ARGV[5], id)
   redis.call('HSET', rec, 'name', ARGV[5])
 end
-local n = tonumber(ARGV[6])
-for i = 7, 6 + 2 * n, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
-for i = 7 + 2 * n, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
+if ARGV[6] == '-' then redis.call('HDEL', rec, 'webhook_secret')
+elseif ARGV[6] ~= '' then redis.call('HSETNX', rec, 'webhook_secret', ARGV[6]) end
+local n = tonumber(ARGV[7])
+for i = 8, 7 + 2 * n, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+for i = 8 + 2 * n, #ARGV do redis.call('HDEL', rec, ARGV[i]) end
 return changed()
 `;
 

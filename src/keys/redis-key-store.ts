@@ -39,7 +39,9 @@ export function keyRegistryKeys(prefix: string) {
  * KeyStore on Redis >= 7.0 or Redis Cluster.
  *
  * Layout (all under `${prefix}{gatewaykeys}:`):
- *   `key:<id>`  hash: id, name, digest, tail, created_at, order, [prev_digest, prev_expires_at], s:<setting> (JSON)
+ *   `key:<id>`  hash: id, name, digest, tail, created_at, order, [prev_digest, prev_expires_at], [webhook_secret],
+ *               s:<setting> (JSON). webhook_secret is the whsec_… webhooks are signed with, as it is: a
+ *               signer needs the secret itself, and whoever can read this hash can rewrite every key anyway
  *   `digests`   hash: secret digest → id (current and rotated-out secrets)
  *   `names`     hash: name → id
  *   `order`     sorted set, every score 0, member `<created_at, 16 digits>:<id>`: creation order by ZRANGE BYLEX
@@ -73,7 +75,8 @@ export async function createRedisKeyStore(options: RedisKeyStoreOptions): Promis
 
     async update(id, patch, audit) {
       const set = encodeSettings(patch.set);
-      return run(UPDATE_KEY, id, audit, [patch.name ?? '', String(set.length / 2), ...set, ...patch.clear.map(settingField)]);
+      const secret = patch.webhookSecret === undefined ? '' : patch.webhookSecret === null ? '-' : patch.webhookSecret;
+      return run(UPDATE_KEY, id, audit, [patch.name ?? '', secret, String(set.length / 2), ...set, ...patch.clear.map(settingField)]);
     },
 
     async rotate(id, rotation, audit) {

@@ -51,7 +51,11 @@ export interface JobPoller {
   close(): Promise<void>;
 }
 
-type Claimed = Extract<ClaimResult, { kind: 'claimed' }> & { claimedAt: number };
+type Claimed = Extract<ClaimResult, { kind: 'claimed' }> & {
+  claimedAt: number;
+  /** Claimed by a client's retrieve: only inline event handlers run; a custody copy or a webhook is left to the background poller. */
+  inline: boolean;
+};
 
 /**
  * A job Reelay gave up on may still finish upstream, and bill. It stays in the
@@ -81,10 +85,10 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     await inflight.release(record.owner, record.id);
   };
 
-  const claim = async (id: string): Promise<Claimed | undefined> => {
+  const claim = async (id: string, inline: boolean): Promise<Claimed | undefined> => {
     const now = clock.now();
     const lease = await schedule.claim(id, { now, leaseMs: poll.lease_ms, minIntervalMs: poll.min_interval_ms });
-    return lease.kind === 'claimed' ? { ...lease, claimedAt: now } : undefined;
+    return lease.kind === 'claimed' ? { ...lease, claimedAt: now, inline } : undefined;
   };
 
   const askProvider = async (record: TaskRecord, log: Logger): Promise<UpstreamState | undefined> => {
@@ -199,7 +203,8 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
    */
   const runEvents = async (record: TaskRecord, lease: Claimed, log: Logger, lateAt?: number): Promise<TaskRecord> => {
     await inflight.release(record.owner, record.id);
-    const next = await events.dispatch(record, log);
+    // A client waiting on this retrieve gets the inline handlers (settlement) only; the rest stay due for the background poller.
+    const next = await events.dispatch(record, log, { inlineOnly: lease.inline });
     const dueAt = Math.min(next ?? Infinity, lateAt ?? Infinity);
     if (dueAt === Infinity) await schedule.unschedule(record.id);
     else await schedule.release(record.id, lease.token, { dueAt, intervalMs: poll.initial_ms });
@@ -247,7 +252,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     async refresh(record, log) {
       if (aborter.signal.aborted) return record;
       const result = await single(record.id, async () => {
-        const lease = await claim(record.id);
+        const lease = await claim(record.id, true);
         return lease ? pollClaimed(record.id, lease, log) : undefined;
       });
       return result ?? record;
@@ -257,7 +262,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       if (aborter.signal.aborted || inFlight.has(id)) return 'skipped';
       let polled = false;
       await single(id, async () => {
-        const lease = await claim(id);
+        const lease = await claim(id, false);
         if (!lease) return undefined;
         polled = true;
         return pollClaimed(id, lease, log);

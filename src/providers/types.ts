@@ -82,6 +82,9 @@ export interface ContentResponse {
   contentType: string;
   contentLength?: number | undefined;
   contentRange?: string | undefined;
+  /** Validators of a file Reelay stores itself (src/storage): the quoted sha256, and when it was stored (an HTTP-date). */
+  etag?: string | undefined;
+  lastModified?: string | undefined;
 }
 
 export interface ProviderCapabilities {

@@ -68,7 +68,9 @@ export function createMemoryTaskStore({ clock, retentionDays }: MemoryTaskStoreO
       if (isExpired(record, now)) return;
       const previous = records.get(record.id);
       if (previous && previous.owner !== record.owner) unindex(previous.owner, record.id);
-      records.set(record.id, structuredClone(record));
+      // Custody is updateCustody's alone: put neither brings a copied record's files nor drops the stored ones.
+      const { custody: _ignored, ...fields } = record;
+      records.set(record.id, previous?.custody ? { ...structuredClone(fields), custody: previous.custody } : structuredClone(fields));
       insertSorted(byOwner, record.owner, record.id);
     },
 
@@ -92,6 +94,13 @@ export function createMemoryTaskStore({ clock, retentionDays }: MemoryTaskStoreO
       if (!record?.outbox) return false;
       if (next) record.outbox.pending[handler] = { ...next };
       else delete record.outbox.pending[handler];
+      return true;
+    },
+
+    async updateCustody(id, variant, entry) {
+      const record = live(id);
+      if (!record) return false;
+      record.custody = { ...record.custody, [variant]: structuredClone(entry) };
       return true;
     },
 

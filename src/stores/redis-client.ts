@@ -42,3 +42,10 @@ export function createRedisClient(config: StoreConfig): Redis | Cluster {
 export async function connectRedis(client: Redis | Cluster): Promise<void> {
   await client.connect();
 }
+
+/** A Redis URL fit for a log line: any password replaced. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

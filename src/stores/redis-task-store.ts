@@ -3,7 +3,8 @@ import { DAY_MS, type Clock } from '../clock.js';
 import type { VideoEvent } from '../events/event.js';
 import type { HandlerState, Outbox } from '../events/handler.js';
 import type { Logger } from '../logger.js';
-import { TERMINAL_STATUSES } from '../openai/videos.js';
+import { TERMINAL_STATUSES, type Variant } from '../openai/videos.js';
+import type { CustodyEntry, CustodyFiles } from '../storage/custody-record.js';
 import { videoIdFloor } from '../videos/video-id.js';
 import { execChecked, guardRedisStore, StoreDataError } from './redis-errors.js';
 import type { ListOptions, ListPage, TaskRecord, TaskState, TaskStore, UpdateResult } from './task-store.js';
@@ -22,13 +23,16 @@ export interface RedisTaskStoreOptions {
 }
 
 /** The part of a record that never changes after put; stored as JSON in the `rec` field. */
-type RecordBody = Omit<TaskRecord, 'state' | 'updatedAt' | 'outbox'>;
+type RecordBody = Omit<TaskRecord, 'state' | 'updatedAt' | 'outbox' | 'custody'>;
 
 const UPDATE_COMMAND = 'reelayUpdateTaskState';
 const HANDLER_COMMAND = 'reelayUpdateTaskHandler';
+const CUSTODY_COMMAND = 'reelayUpdateTaskCustody';
 
 /** The outbox lives in the record's own hash: `event` (JSON) and one `h:<handler>` field per pending handler. */
 const HANDLER_FIELD = 'h:';
+/** Custody: one `c:<variant>` field (JSON) per file, so writers of different variants never race on one field. */
+const CUSTODY_FIELD = 'c:';
 
 const outboxFields = (outbox: Outbox | undefined): string[] =>
   outbox ? ['event', JSON.stringify(outbox.event), ...Object.entries(outbox.pending).flatMap(([name, st]) => [`${HANDLER_FIELD}${name}`, JSON.stringify(st)])] : [];
@@ -58,16 +62,30 @@ if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET
 return 1
 `;
 
+/**
+ * KEYS[1] the record. ARGV: the variant's field, its entry (JSON), the retention
+ * cutoff. Only a live record changes; a deleted or expired one is never recreated.
+ */
+const CUSTODY_SCRIPT = `
+local rec = redis.call('HGET', KEYS[1], 'rec')
+if not rec then return 0 end
+if tonumber(cjson.decode(rec).createdAt) <= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 interface UpdateCommand {
   [UPDATE_COMMAND](key: string, state: string, status: string, updatedAt: string, cutoff: string, ...outbox: string[]): Promise<UpdateResult>;
   [HANDLER_COMMAND](key: string, field: string, state: string): Promise<number>;
+  [CUSTODY_COMMAND](key: string, field: string, entry: string, cutoff: string): Promise<number>;
 }
 
 /**
  * TaskStore on Redis >= 7.0 or Redis Cluster.
  *
  * Layout (each key carries a hash tag, so nothing here ever needs two slots at once):
- *   `${prefix}video:{<id>}`                 hash: rec (JSON), state (JSON), status, updatedAt
+ *   `${prefix}video:{<id>}`                 hash: rec (JSON), state (JSON), status, updatedAt,
+ *                                           event + h:<handler> (the outbox), c:<variant> (custody)
  *   `${prefix}owner:{<owner, URI-encoded>}:videos`  sorted set, every score 0, member = id
  * Equal scores make the set order lexical, and ids sort by creation time, so
  * ZRANGE BYLEX pages through an owner's videos in creation order.
@@ -84,6 +102,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
 
   redis.defineCommand(UPDATE_COMMAND, { numberOfKeys: 1, lua: UPDATE_SCRIPT });
   redis.defineCommand(HANDLER_COMMAND, { numberOfKeys: 1, lua: HANDLER_SCRIPT });
+  redis.defineCommand(CUSTODY_COMMAND, { numberOfKeys: 1, lua: CUSTODY_SCRIPT });
   const scripts = redis as unknown as UpdateCommand;
 
   /** Every field of many records in one round trip. */
@@ -111,7 +130,8 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
         logger.warn({ videoId: record.id }, 'not storing a video record already past retention');
         return;
       }
-      const { state, updatedAt, outbox, ...body } = record;
+      // Custody is never put (see TaskRecord.custody); HSET leaves the c: fields already there alone.
+      const { state, updatedAt, outbox, custody: _custody, ...body } = record;
       const key = recordKey(record.id);
       // The record goes first: list treats an index entry without a record as
       // stale and removes it, so the reverse order could lose a fresh video.
@@ -144,6 +164,10 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
 
     async updateHandler(id, handler, next) {
       return (await scripts[HANDLER_COMMAND](recordKey(id), `${HANDLER_FIELD}${handler}`, next ? JSON.stringify(next) : '')) === 1;
+    },
+
+    async updateCustody(id, variant, entry) {
+      return (await scripts[CUSTODY_COMMAND](recordKey(id), `${CUSTODY_FIELD}${variant}`, JSON.stringify(entry), String(cutoff()))) === 1;
     },
 
     async delete(id) {
@@ -230,6 +254,11 @@ function decode(id: string, row: Readonly<Record<string, string>>): TaskRecord {
     }
     record.outbox = { event: parseJson<VideoEvent>(id, 'event', row.event), pending };
   }
+  const custody: CustodyFiles = {};
+  for (const [field, value] of Object.entries(row)) {
+    if (field.startsWith(CUSTODY_FIELD)) custody[field.slice(CUSTODY_FIELD.length) as Variant] = parseJson<CustodyEntry>(id, field, value);
+  }
+  if (Object.keys(custody).length > 0) record.custody = custody;
   return record;
 }
 

@@ -1,5 +1,6 @@
 import type { HandlerState, Outbox } from '../events/handler.js';
-import type { VideoError, VideoStatus } from '../openai/videos.js';
+import type { Variant, VideoError, VideoStatus } from '../openai/videos.js';
+import type { CustodyEntry, CustodyFiles } from '../storage/custody-record.js';
 
 /**
  * TaskStore: the durable map from a public video id to everything Reelay must
@@ -50,6 +51,12 @@ export interface TaskRecord {
   state: TaskState;
   /** Set by the terminal write: the job's lifecycle event and the handlers still to run on it. */
   outbox?: Outbox | undefined;
+  /**
+   * The files Reelay holds for this video (content custody). Written only by
+   * updateCustody, never by put: a record built from another (a remix) must
+   * not inherit the other video's files.
+   */
+  custody?: CustodyFiles | undefined;
 }
 
 export interface ListOptions {
@@ -82,6 +89,12 @@ export interface TaskStore {
    * finished (`null`). False when the record is gone; never recreates it.
    */
   updateHandler(id: string, handler: string, next: HandlerState | null): Promise<boolean>;
+  /**
+   * Records one variant's custody entry, replacing any earlier one, in one
+   * atomic step per variant (concurrent writers of different variants never
+   * lose each other's). False when the record is gone; never recreates it.
+   */
+  updateCustody(id: string, variant: Variant, entry: CustodyEntry): Promise<boolean>;
   /** Removes the record and its index entry; false when it did not exist. */
   delete(id: string): Promise<boolean>;
   /** One owner's videos ordered by id (= creation time, ties broken by id). */

@@ -13,12 +13,14 @@ import type { Logger } from '../logger.js';
 import type { Variant, Video, VideoDeleted, VideoList, VideoListQuery } from '../openai/videos.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobPoller } from '../polling/job-poller.js';
-import type { AcceptedJob, ContentResponse, InputReference, VideoProvider } from '../providers/types.js';
+import type { AcceptedJob, InputReference, VideoProvider } from '../providers/types.js';
 import type { InflightStore } from '../stores/inflight-store.js';
 import type { TaskRecord, TaskStore } from '../stores/task-store.js';
 import { settleQuietly, type Budgets, type JobToAdmit } from '../budgets/budgets.js';
 import type { EventDispatcher } from '../events/dispatcher.js';
 import type { Remaining } from '../budgets/ledger.js';
+import type { Custody } from '../storage/custody.js';
+import type { ContentConditions, ContentReply } from '../storage/serve.js';
 import { requireCapability } from './capabilities.js';
 import { refOf } from './job-ref.js';
 import { persistAccepted } from './persist.js';
@@ -46,6 +48,8 @@ export interface VideoServiceDeps {
   budgets: Budgets;
   /** A job terminal at once gets its event here, as the poller's terminal writes do. */
   events: Pick<EventDispatcher, 'outboxFor' | 'track'>;
+  /** Content custody (src/storage); absent with `storage.type: none`, when content streams from the provider as it always did. */
+  custody?: Pick<Custody, 'open' | 'discard'> | undefined;
   clock: Clock;
 }
 
@@ -66,12 +70,13 @@ export interface VideoService {
   retrieve(principal: Principal, id: string, log: Logger): Promise<VideoReply>;
   list(principal: Principal, query: VideoListQuery): Promise<VideoList>;
   delete(principal: Principal, id: string, log: Logger): Promise<VideoDeleted>;
-  content(principal: Principal, id: string, variant: Variant, range: string | undefined, log: Logger): Promise<ContentResponse>;
+  /** `conditions`: the client's Range and If-None-Match; a stored file may answer 304. */
+  content(principal: Principal, id: string, variant: Variant, conditions: ContentConditions, log: Logger): Promise<ContentReply>;
   remix(principal: Principal, id: string, prompt: string, log: Logger): Promise<VideoReply>;
 }
 
 export function createVideoService(deps: VideoServiceDeps): VideoService {
-  const { config, providers, store, inflight, jobs, clock, budgets, events } = deps;
+  const { config, providers, store, inflight, jobs, clock, budgets, events, custody } = deps;
   const { poll } = config;
 
   /**
@@ -302,6 +307,8 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
         log.info({ videoId: id, provider: record.provider }, 'provider cannot delete upstream; removed from Reelay only');
       }
       if (!(await store.delete(id))) throw notFound(id);
+      // After the record: a copy finishing meanwhile finds no record and deletes its own file (storage/copies.ts).
+      await custody?.discard(id, log);
       // A running job deleted upstream will never bill; one the provider cannot delete may, so it stays reserved.
       if (goneUpstream && !isTerminal(record.state)) await settleQuietly(budgets.release(record), log, id);
       // The record is gone either way; a lost cleanup is healed by the poller (schedule) or the slot's own deadline.
@@ -311,20 +318,24 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       return { id, object: 'video.deleted', deleted: true };
     },
 
-    async content(principal, id, variant, range, log) {
+    async content(principal, id, variant, conditions, log) {
       const record = await owned(principal, id);
-      const provider = providerOf(record);
-      requireCapability(provider, { verb: 'content', variant });
-      const fresh = await refreshIfStale(record, log, record.state.status !== 'completed');
-      if (fresh.state.status !== 'completed') {
-        throw new NotFoundError(
-          fresh.state.status === 'failed'
-            ? `Video '${id}' failed and has no content.`
-            : `Video '${id}' is not ready yet (status: ${fresh.state.status}). Retry once its status is completed.`,
-          { param: 'video_id', code: fresh.state.status === 'failed' ? 'video_failed' : 'video_not_ready' },
-        );
-      }
-      return provider.content(refOf(fresh), { variant, range }, { log: log.child({ provider: provider.id }) });
+      const fromProvider = async () => {
+        const provider = providerOf(record);
+        requireCapability(provider, { verb: 'content', variant });
+        const fresh = await refreshIfStale(record, log, record.state.status !== 'completed');
+        if (fresh.state.status !== 'completed') {
+          throw new NotFoundError(
+            fresh.state.status === 'failed'
+              ? `Video '${id}' failed and has no content.`
+              : `Video '${id}' is not ready yet (status: ${fresh.state.status}). Retry once its status is completed.`,
+            { param: 'video_id', code: fresh.state.status === 'failed' ? 'video_failed' : 'video_not_ready' },
+          );
+        }
+        return provider.content(refOf(fresh), { variant, range: conditions.range }, { log: log.child({ provider: provider.id }) });
+      };
+      // A stored file is served from storage even once the provider's link (or the provider itself) is gone.
+      return custody ? custody.open(record, variant, conditions, fromProvider, log) : fromProvider();
     },
 
     async remix(principal, id, prompt, log) {
@@ -346,7 +357,9 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       const admission = { id: newId, model: source.model, seconds: Number(source.seconds), size: source.size, createdAt };
       const { job, remaining } = await startJob(principal, admission, log, async (estimatedUsd) => {
         const accepted = await provider.remix!(refOf(fresh), prompt, { log: plog });
-        const job: TaskRecord = { ...source, id: newId, owner: principal.owner, prompt, remixedFrom: source.id, estimatedUsd, createdAt, ...acceptedAt(accepted) };
+        // The source's event and stored files are the source's own.
+        const { outbox: _outbox, custody: _custody, ...facts } = source;
+        const job: TaskRecord = { ...facts, id: newId, owner: principal.owner, prompt, remixedFrom: source.id, estimatedUsd, createdAt, ...acceptedAt(accepted) };
         return { plog, job };
       });
       plog.info({ videoId: job.id, upstreamId: job.upstreamId, remixedFrom: source.id }, 'video remixed');

@@ -1,5 +1,6 @@
 import { TERMINAL_STATUSES, type Video } from '../openai/videos.js';
 import type { UpstreamState } from '../providers/types.js';
+import { storedEntry } from '../storage/custody-record.js';
 import type { TaskRecord, TaskState } from '../stores/task-store.js';
 
 /** Without an upstream deadline, assets are assumed to live as long as OpenAI's: one hour. */
@@ -63,6 +64,15 @@ export function mergeState(prev: TaskState, next: UpstreamState, nowMs: number):
   });
 }
 
+/**
+ * When the video's assets expire: once Reelay holds the video file, its own
+ * retention (stored-at + storage.retention_days), not the provider's link.
+ */
+function expiresAt(record: TaskRecord): number | null {
+  const kept = record.state.status === 'completed' ? storedEntry(record.custody, 'video') : undefined;
+  return kept?.expiresAt ?? record.state.expiresAt;
+}
+
 /** The public OpenAI Video object: all 13 keys, nullable ones as null. */
 export function toVideo(record: TaskRecord): Video {
   const { state } = record;
@@ -71,7 +81,7 @@ export function toVideo(record: TaskRecord): Video {
     object: 'video',
     created_at: Math.floor(record.createdAt / 1000),
     completed_at: state.completedAt,
-    expires_at: state.expiresAt,
+    expires_at: expiresAt(record),
     error: state.error,
     model: record.model,
     progress: state.progress,

@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       request_timeout_s: 120,
       keep_alive_timeout_s: 72,
       connection_timeout_s: 300,
+      trust_proxy: false,
     });
     expect(config.store).toMatchObject({ type: 'memory', prefix: 'reelay:', retention_days: 30 });
     expect(config.limits).toEqual({ upload_bytes: 20 * 1024 * 1024, drain_bytes: 64 * 1024 * 1024 });
@@ -82,6 +83,13 @@ models:
     ['a key allow-list naming an unknown alias', MINIMAL.replace('key: ${REELAY_DEV_KEY:-sk-reelay-dev}', 'key: sk-reelay-dev\n    models: [nope]'), 'keys[0].models[0]: unknown model alias "nope"'],
   ])('reports %s', (_label, text, expected) => {
     expect(problemsOf(text).some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('reads a substituted true or false as a boolean, and nothing else', () => {
+    const text = `${MINIMAL}webhooks:\n  allow_private: \${PRIVATE}\nreadyz:\n  details: \${DETAILS:-false}\n`;
+    const config = parseConfig(text, { PRIVATE: 'true' });
+    expect([config.webhooks.allow_private, config.readyz.details]).toEqual([true, false]);
+    expect(problemsOf(text, { PRIVATE: 'yes' })).toEqual(['webhooks.allow_private: Invalid input: expected boolean, received string']);
   });
 
   it('lists every problem at once', () => {

@@ -1,4 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,11 +21,14 @@ export interface ReelayProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+/** Where processes started by tests keep stored content: never the repository's ./data. */
+export const testStorageDir = (): string => mkdtempSync(join(tmpdir(), 'reelay-content-'));
+
 /** `node dist/main.js`, the Dockerfile's command, with the given environment. */
 export function runMain(env: Record<string, string>): ReelayProcess {
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', REELAY_STORAGE_DIR: testStorageDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

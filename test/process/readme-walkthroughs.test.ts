@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, ROOT, runMain, type ReelayProcess } from '../helpers/process.js';
+import { buildDist, ROOT, runMain, testStorageDir, type ReelayProcess } from '../helpers/process.js';
 import { findFreePort } from '../helpers/redis-server.js';
 
 /**
@@ -54,9 +54,28 @@ describe('the README walkthroughs', () => {
     for (const s of secrets) expect(logs).not.toContain(s);
   }, 90_000);
 
+  it('webhooks: a receiver verifies the embedded default\'s webhook with the official SDK', async () => {
+    const [port, receiverPort] = await Promise.all([findFreePort(), findFreePort()]);
+    const reelay = runMain({ REELAY_PORT: String(port) });
+    running.push(reelay);
+    await reelay.waitForLine(/Reelay listening on/);
+    try {
+      const out = await runBash(walkthrough('webhooks'), { REELAY_PORT: String(port), RECEIVER_PORT: String(receiverPort) });
+      expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(0);
+      expect(out.stdout).toMatch(/verified video\.completed for video_[0-9a-f]+/);
+      expect(out.stdout).toMatch(/"status":"delivered"/);
+      expect(out.stdout).toMatch(/"attempts":1,/);
+      // The webhook secret went into the receiver's environment only: no answer printed and no log line carries one.
+      expect(`${out.stdout}${out.stderr}${[...reelay.stdout, ...reelay.stderr].join('\n')}`).not.toContain('whsec_');
+    } finally {
+      rmSync(join(ROOT, 'webhook-receiver.mjs'), { force: true });
+      rmSync(join(ROOT, 'receiver.log'), { force: true });
+    }
+  }, 90_000);
+
   it('Redis and two instances: made through one, used through the other, revoked on both', async () => {
     const [redisPort, a, b] = await Promise.all([findFreePort(), findFreePort(), findFreePort()]);
-    const env = { REDIS_PORT: String(redisPort), PORT_A: String(a), PORT_B: String(b) };
+    const env = { REDIS_PORT: String(redisPort), PORT_A: String(a), PORT_B: String(b), REELAY_STORAGE_DIR: testStorageDir() };
     try {
       const out = await runBash(walkthrough('redis, two instances'), env);
       expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(0);

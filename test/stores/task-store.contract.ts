@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CustodyEntry } from '../../src/storage/custody-record.js';
 import type { TaskRecord, TaskState, TaskStore } from '../../src/stores/task-store.js';
 import { mintVideoId } from '../../src/videos/video-id.js';
 
@@ -222,6 +223,65 @@ export function describeTaskStoreContract(name: string, factory: TaskStoreFactor
         await store.updateState(record.id, running(60), clock.now());
         const page = await store.list('alice', { limit: 5, order: 'desc' });
         expect(page.data.map((r) => r.state)).toStrictEqual([running(60)]);
+      });
+    });
+
+    describe('updateCustody', () => {
+      const stored = (sha: string, storedAt: number): CustodyEntry => ({
+        status: 'stored',
+        size: 200_000,
+        contentType: 'video/mp4',
+        sha256: sha.repeat(64).slice(0, 64),
+        storedAt,
+        expiresAt: Math.floor(storedAt / 1000) + 30 * 86_400,
+      });
+
+      it('records one variant at a time, replacing only that variant, in get and list', async () => {
+        const record = makeRecord(clock.now());
+        await store.put(record);
+        const video = stored('a', clock.now());
+        expect(await store.updateCustody(record.id, 'video', video)).toBe(true);
+        expect(await store.updateCustody(record.id, 'thumbnail', { status: 'too_large', at: clock.now() })).toBe(true);
+        const later = stored('b', clock.now() + 5);
+        expect(await store.updateCustody(record.id, 'video', later)).toBe(true);
+        const expected = { ...record, custody: { video: later, thumbnail: { status: 'too_large', at: clock.now() } } };
+        expect(await store.get(record.id)).toStrictEqual(expected);
+        expect((await store.list('alice', { limit: 5, order: 'asc' })).data).toStrictEqual([expected]);
+      });
+
+      it('keeps concurrent writes of different variants', async () => {
+        const record = makeRecord(clock.now());
+        await store.put(record);
+        const entries = { video: stored('1', 1), thumbnail: stored('2', 2), spritesheet: stored('3', 3) } as const;
+        await Promise.all(Object.entries(entries).map(([variant, entry]) => store.updateCustody(record.id, variant as keyof typeof entries, entry)));
+        expect((await store.get(record.id))?.custody).toStrictEqual(entries);
+      });
+
+      it('never writes custody through put, and a later put keeps what updateCustody wrote', async () => {
+        const record = makeRecord(clock.now());
+        // What a remix built from a stored source looks like: its files are the source's, not its own.
+        await store.put({ ...record, custody: { video: stored('c', clock.now()) } });
+        expect(await store.get(record.id)).toStrictEqual(record);
+        const entry = stored('d', clock.now());
+        await store.updateCustody(record.id, 'video', entry);
+        await store.put({ ...record, prompt: 'changed' });
+        expect((await store.get(record.id))?.custody).toStrictEqual({ video: entry });
+      });
+
+      it('never brings back a deleted, unknown or expired record', async () => {
+        const record = makeRecord(clock.now());
+        await store.put(record);
+        await store.delete(record.id);
+        expect(await store.updateCustody(record.id, 'video', stored('e', clock.now()))).toBe(false);
+        expect(await store.get(record.id)).toBeUndefined();
+        const unknown = mintVideoId(clock.now());
+        expect(await store.updateCustody(unknown, 'video', stored('f', clock.now()))).toBe(false);
+        expect(await store.get(unknown)).toBeUndefined();
+        const old = makeRecord(clock.now());
+        await store.put(old);
+        clock.advance(RETENTION_MS);
+        expect(await store.updateCustody(old.id, 'video', stored('0', clock.now()))).toBe(false);
+        expect(await store.get(old.id)).toBeUndefined();
       });
     });
 

@@ -1,4 +1,4 @@
-import type { GatewayKey, GatewayKeyWithSecret } from '../../admin/schemas.js';
+import type { GatewayKey } from '../../admin/schemas.js';
 import { orDash, usd, utcTime } from '../format.js';
 import type { Io } from '../io.js';
 import { renderFields, renderTable } from '../table.js';
@@ -53,9 +53,17 @@ export function keyDetails(key: GatewayKey): string {
   ]);
 }
 
-/** A new secret: on stdout with the key (or inside the JSON), and a warning on stderr that it is shown this once. */
-export function showSecret(io: Io, json: boolean, key: GatewayKeyWithSecret): void {
+/** Secrets an answer may carry this once: the key's own, and the webhook signing secret minted with a webhook_url. */
+type WithSecrets = GatewayKey & { secret?: string; webhook_secret?: string };
+
+/** New secrets: on stdout with the key (or inside the JSON), and a warning on stderr that they are shown this once. */
+export function showSecret(io: Io, json: boolean, key: WithSecrets): void {
+  const secrets = [
+    ...(key.secret === undefined ? [] : [`secret          ${key.secret}`]),
+    ...(key.webhook_secret === undefined ? [] : [`webhook_secret  ${key.webhook_secret}`]),
+  ];
   if (json) io.json(key);
-  else io.out(`${keyDetails(key)}\n\nsecret  ${key.secret}`);
-  io.err('This secret will not be shown again: store it now. Reelay keeps only its digest.');
+  else io.out(secrets.length === 0 ? keyDetails(key) : `${keyDetails(key)}\n\n${secrets.join('\n')}`);
+  if (key.secret !== undefined) io.err('This secret will not be shown again: store it now. Reelay keeps only its digest.');
+  if (key.webhook_secret !== undefined) io.err('The webhook secret will not be shown again: your receiver verifies signatures with it.');
 }

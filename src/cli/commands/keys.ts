@@ -17,7 +17,7 @@ export function registerKeys(program: Command, io: Io): void {
   addSettingFlags(keys.command('create').description('create a key; prints its secret once').argument('<name>', 'a unique label')).action(
     async (name: string, options: Record<string, unknown>, command: Command) => {
       const { client, json } = connect(command, io);
-      showSecret(io, json, await client.post<GatewayKeyWithSecret>('/keys', { name, ...settingsFrom(options) }));
+      showSecret(io, json, await client.post<GatewayKeyWithSecret & { webhook_secret?: string }>('/keys', { name, ...settingsFrom(options) }));
     },
   );
 
@@ -35,9 +35,11 @@ export function registerKeys(program: Command, io: Io): void {
   addUpdateFlags(onKey('update', 'change a key (only the flags given); --clear unsets a setting')).action(
     async (id: string, options: Record<string, unknown>, command: Command) => {
       const body = updateFrom(options);
-      const { client, show } = connect(command, io);
-      const key = await client.patch<GatewayKey>(keyPath(id), body);
-      show(key, () => keyDetails(key));
+      const { client, show, json } = connect(command, io);
+      const key = await client.patch<GatewayKey & { webhook_secret?: string }>(keyPath(id), body);
+      // A newly set webhook_url mints a signing secret, shown this once.
+      if (key.webhook_secret !== undefined) showSecret(io, json, key);
+      else show(key, () => keyDetails(key));
     },
   );
 

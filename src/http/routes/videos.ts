@@ -60,8 +60,13 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     reads.get<IdParams>('/videos/:id/content', async (request, reply) => {
       const query = VideoContentQuerySchema.safeParse(request.query);
       if (!query.success) throw validationError(query.error, request.query);
-      const content = await videos.content(request.principal, request.params.id, query.data.variant, request.headers.range, request.log);
-      reply.code(content.status).header('content-type', content.contentType).header('accept-ranges', 'bytes');
+      const conditions = { range: request.headers.range, ifNoneMatch: request.headers['if-none-match'] };
+      const content = await videos.content(request.principal, request.params.id, query.data.variant, conditions, request.log);
+      reply.code(content.status).header('accept-ranges', 'bytes');
+      // Validators exist only for files Reelay stores itself (src/storage).
+      if (content.etag !== undefined) reply.header('etag', content.etag).header('last-modified', content.lastModified);
+      if (content.status === 304) return reply.send();
+      reply.header('content-type', content.contentType);
       if (content.contentLength !== undefined) reply.header('content-length', content.contentLength);
       if (content.contentRange !== undefined) reply.header('content-range', content.contentRange);
       return reply.send(content.body);
