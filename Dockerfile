@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: compile with dev dependencies, ship production dependencies only, run as non-root.
+# Node 24 is the active LTS (Node 20 reached end of life in April 2026); the code also runs on Node 20.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,12 +11,12 @@ COPY config ./config
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS prod-deps
+FROM node:24-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     REELAY_HOST=0.0.0.0 \
     REELAY_PORT=8080

@@ -15,8 +15,12 @@ import { bodyParsersPlugin } from './http/plugins/body-parsers.js';
 import { budgetHeadersPlugin } from './http/plugins/budget-headers.js';
 import { errorHandlerPlugin, sendError, toGatewayError } from './http/plugins/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import type { RequestFacts } from './http/request-facts.js';
+import { openapiPlugin } from './openapi/plugin.js';
 import { videoRoutes } from './http/routes/videos.js';
 import { adminPlugin } from './admin/plugin.js';
+import { createFailureLimiter } from './admin/failure-limiter.js';
 import type { Authenticator } from './keys/authenticator.js';
 import { createKeyAdmin } from './keys/key-admin.js';
 import type { KeyStore } from './keys/key-store.js';
@@ -92,27 +96,51 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     draining = true;
   });
+  app.decorateRequest('logFacts', null as RequestFacts | null);
   app.addHook('onRequest', async (request, reply) => {
+    request.logFacts = {};
     reply.header('x-request-id', request.id);
     if (draining) {
       throw new ServiceUnavailableError('Reelay is shutting down. Retry the request.', { code: 'shutting_down' });
     }
   });
   app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: one label value per route, whatever ids or junk clients send.
+    const route = request.routeOptions.url;
+    // Set by the admin auth hook in its own scopes (/admin/v1, /metrics); absent on every other request.
+    const admin = (request as { admin?: { name: string } | null }).admin;
     request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 100) / 100 },
+      {
+        method: request.method,
+        url: request.url,
+        route: route ?? 'unmatched',
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+        ...request.logFacts,
+        ...(admin ? { adminName: admin.name } : {}),
+      },
       'request completed',
     );
+    deps.metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   await app.register(errorHandlerPlugin, { jsonLimit, drain: { maxBytes: limits.drain_bytes, timeoutMs: server.request_timeout_s * 1000 } });
   await app.register(bodyParsersPlugin, { jsonLimit });
   await app.register(multipart, { limits: busboyLimits(uploadLimit) });
+  // Before every route: it documents the routes as they are registered (src/openapi).
+  await app.register(openapiPlugin);
   await app.register(healthRoutes, {
     store: deps.store,
     providers: deps.providers,
-    metrics: deps.metrics.registry,
     details: config.readyz.details,
+  });
+  // One failure budget per address for both admin doors.
+  const adminFailures = createFailureLimiter({ clock: deps.clock });
+  await app.register(metricsRoutes, {
+    registry: deps.metrics.registry,
+    public: config.metrics.public,
+    adminKeys: adminApiEnabled(config) ? config.admin.keys : [],
+    limiter: adminFailures,
   });
 
   const videos = createVideoService({
@@ -125,18 +153,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events: deps.events,
     custody: deps.custody,
     clock: deps.clock,
+    metrics: deps.metrics,
   });
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, { keys: deps.authenticator });
       await v1.register(budgetHeadersPlugin, { budgets: deps.budgets });
-      await v1.register(videoRoutes, { videos, budgets: deps.budgets, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
+      await v1.register(videoRoutes, { videos, budgets: deps.budgets, models: config.models, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
     },
     { prefix: '/v1' },
   );
   if (adminApiEnabled(config)) {
     const keys = createKeyAdmin({ config, store: deps.keyStore, clock: deps.clock });
-    await app.register(adminPlugin, { prefix: '/admin/v1', config, keys, store: deps.keyStore, tasks: deps.store, ledger: deps.ledger, webhooks: deps.webhooks, clock: deps.clock });
+    await app.register(adminPlugin, { prefix: '/admin/v1', config, keys, store: deps.keyStore, tasks: deps.store, ledger: deps.ledger, webhooks: deps.webhooks, clock: deps.clock, limiter: adminFailures });
   }
   return app;
 }

@@ -39,12 +39,20 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
 
+/** `LOG_FORMAT`: JSON lines for machines (the default), or pino-pretty's coloured lines for a human at a terminal. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export const isLogFormat = (value: string): value is LogFormat => (LOG_FORMATS as readonly string[]).includes(value);
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'reelay' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"warn", not 40: log pipelines and people filter on words (pino-pretty reads both).
+    formatters: { level: (label) => ({ level: label }) },
   };
 }
 

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import pretty from 'pino-pretty';
 import { systemClock } from './clock.js';
 import { loadConfig } from './config/load.js';
 import { ConfigError, StartupError } from './errors.js';
-import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
+import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import { createRuntime } from './runtime.js';
-import { EMBEDDED_ADMIN_KEY, insecureDefaultAdminKey, insecureDefaultKey, startupBanner } from './startup-banner.js';
+import { EMBEDDED_ADMIN_KEY, insecureDefaultAdminKey, insecureDefaultKey, privateWebhooksBeyondLoopback, startupBanner } from './startup-banner.js';
 
 /** Process entry: load config, create real dependencies, listen, shut down gracefully. */
 async function main(): Promise<void> {
@@ -12,7 +14,16 @@ async function main(): Promise<void> {
     process.stderr.write(`reelay: invalid LOG_LEVEL "${level}"; use one of ${LOG_LEVELS.join(', ')}\n`);
     process.exit(1);
   }
-  const logger = createLogger(level);
+  const format = process.env.LOG_FORMAT || 'json';
+  if (!isLogFormat(format)) {
+    process.stderr.write(`reelay: invalid LOG_FORMAT "${format}"; use one of ${LOG_FORMATS.join(', ')}\n`);
+    process.exit(1);
+  }
+  // Pretty lines are formatted in this process, synchronously like the JSON default, so the last
+  // lines before process.exit are never lost (a transport's worker thread could drop them).
+  const destination = format === 'pretty' ? pretty({ destination: 1, sync: true, colorize: process.stdout.isTTY === true }) : undefined;
+  // runId: one per process, on every line (requests included), to tell a restart's lines from the last run's.
+  const logger = createLogger(level, destination).child({ runId: `run_${randomBytes(6).toString('hex')}` });
   let loaded;
   try {
     loaded = loadConfig(process.env);
@@ -37,6 +48,9 @@ async function main(): Promise<void> {
   }
   if (insecureDefaultAdminKey(config)) {
     logger.warn(`the admin API is off: its key is the public default ${EMBEDDED_ADMIN_KEY} and the address is not loopback; set REELAY_ADMIN_KEY`);
+  }
+  if (privateWebhooksBeyondLoopback(config)) {
+    logger.warn('webhooks.allow_private is on and the address is not loopback: webhooks may target private and internal addresses; turn it off unless every receiver is internal');
   }
 
   let closing = false;

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { buildApp } from './app.js';
 import { createBudgets } from './budgets/budgets.js';
+import { meteredBudgets } from './budgets/metered.js';
 import type { BudgetLedger } from './budgets/ledger.js';
 import { createMemoryBudgetLedger } from './budgets/memory-ledger.js';
 import { createRedisBudgetLedger } from './budgets/redis-ledger.js';
@@ -34,6 +35,7 @@ import { createRedisTaskStore } from './stores/redis-task-store.js';
 import { createWebhooks } from './webhooks/webhooks.js';
 import { createStorage } from './storage/create-storage.js';
 import { createCustody, type Custody } from './storage/custody.js';
+import { meteredStorage } from './storage/metered.js';
 import type { TaskStore } from './stores/task-store.js';
 
 export interface Runtime {
@@ -118,24 +120,29 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, clock } = options;
   const { store, schedule, inflight, ledger, keyStore, backlog, redis } = await createSharedState(options);
   const authenticator = createKeyResolver({ configKeys: config.keys, store: keyStore, clock, logger: logger.child({ component: 'keys' }) });
+  const metrics = createMetrics();
   const providers = createProviderRegistry(config.providers, {
     logger,
     clock,
+    metrics,
     ...(options.dispatcherFor ? { dispatcherFor: options.dispatcherFor } : {}),
   });
-  const metrics = createMetrics();
-  const budgets = createBudgets({
+  // Decorators count reservations and committed bytes; the modules they wrap stay free of metrics.
+  const budgets = meteredBudgets(createBudgets({
     ledger,
     pricing: config.pricing,
     clock,
     reservationMs: RESERVATION_MS,
     concurrencyRetryS: Math.ceil(config.poll.initial_ms / 1000),
-  });
+  }), metrics);
   const webhooks = createWebhooks({ config, keyStore, tasks: store, schedule, redis, clock, metrics });
-  const storage = createStorage(config.storage, clock);
+  const driver = createStorage(config.storage, clock);
+  const storage = driver && meteredStorage(driver, metrics);
   const custody = storage && createCustody({ storage, store, providers, clock, config: config.storage, logger: logger.child({ component: 'custody' }) });
   const events = createEventDispatcher({ store, handlers: [createSettleHandler(budgets), webhooks.handler, ...(custody ? [custody.handler] : [])], backlog, clock });
   metrics.trackBacklog(() => events.backlog());
+  // Read from the shared schedule at scrape time: every instance reports the cluster-wide figures.
+  metrics.trackSchedule(async () => ({ ...(await schedule.stats()), now: clock.now() }));
   const jobs = createJobPoller({ providers, store, schedule, inflight, budgets, events, clock, poll: config.poll, metrics });
   const app = await buildApp({ config, logger, store, inflight, jobs, budgets, events, ledger, providers, clock, redis, metrics, keyStore, authenticator, webhooks: webhooks.admin, custody });
   const poller = createBackgroundPoller({ jobs, schedule, clock, poll: config.poll, logger: logger.child({ component: 'poller' }) });

@@ -59,5 +59,10 @@ export function insecureDefaultAdminKey(config: Config): boolean {
   return !isLoopback(config) && config.admin.keys.some((k) => k.key === EMBEDDED_ADMIN_KEY);
 }
 
+/** The SSRF guard off on a reachable address: webhooks may be aimed at the internal network. */
+export function privateWebhooksBeyondLoopback(config: Config): boolean {
+  return !isLoopback(config) && config.webhooks.allow_private;
+}
+
 /** The admin API is on when admin keys are configured, unless one of them is the public default beyond loopback. */
 export const adminApiEnabled = (config: Config): boolean => config.admin.keys.length > 0 && !insecureDefaultAdminKey(config);

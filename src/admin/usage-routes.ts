@@ -6,6 +6,7 @@ import { daysBetween, windowsAt } from '../budgets/windows.js';
 import { DAY_MS } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
 import type { AdminDeps } from './plugin.js';
+import { documented } from '../openapi/route-docs.js';
 import { parseInput } from './request.js';
 
 /** The longest span one usage query may cover. */
@@ -52,7 +53,16 @@ const zero = (): Metrics => Object.fromEntries(USAGE_METRICS.map((m) => [m, 0]))
  * numbers close as its jobs finish.
  */
 export async function usageRoutes(app: FastifyInstance, { ledger, clock }: AdminDeps): Promise<void> {
-  app.get('/usage', async (request): Promise<UsageList> => {
+  const docs = documented({
+    operationId: 'adminUsage',
+    summary: 'Usage by day, key and model',
+    description: 'Default: the 30 UTC days up to today, grouped by day, key and model; at most 366 days.',
+    tags: ['admin'],
+    querystring: UsageQuerySchema,
+    response: { 200: UsageListSchema.describe('Usage rows.') },
+    errors: [400],
+  });
+  app.get('/usage', docs, async (request): Promise<UsageList> => {
     const query = parseInput(UsageQuerySchema, request.query);
     const to = query.to ?? windowsAt(clock.now()).day;
     const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);

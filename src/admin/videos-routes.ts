@@ -7,6 +7,7 @@ import type { TaskRecord } from '../stores/task-store.js';
 import { toVideo } from '../videos/state.js';
 import { isVideoId } from '../videos/video-id.js';
 import type { AdminDeps } from './plugin.js';
+import { documented } from '../openapi/route-docs.js';
 import { parseInput } from './request.js';
 import { cursorListSchema, LimitSchema } from './schemas.js';
 
@@ -58,7 +59,15 @@ export async function adminVideosRoutes(app: FastifyInstance, { tasks, config }:
     return { object: 'list', data: views, first_id: views[0]?.id ?? null, last_id: views.at(-1)?.id ?? null, has_more: hasMore };
   };
 
-  app.get('/videos', async (request): Promise<AdminVideoList> => {
+  const docs = documented({
+    operationId: 'adminListVideos',
+    summary: "Any key's videos, with provider and upstream id",
+    tags: ['admin'],
+    querystring: AdminVideosQuerySchema,
+    response: { 200: AdminVideoListSchema.describe('A page of videos.') },
+    errors: [400],
+  });
+  app.get('/videos', docs, async (request): Promise<AdminVideoList> => {
     const q = parseInput(AdminVideosQuerySchema, request.query);
     if (q.id !== undefined) {
       const record = isVideoId(q.id) ? await tasks.get(q.id) : undefined;

@@ -3,8 +3,9 @@ import { deliveryNotFound } from '../webhooks/admin.js';
 import type { Delivery } from '../webhooks/delivery-store.js';
 import { auditContext } from './auth.js';
 import type { AdminDeps } from './plugin.js';
+import { documented } from '../openapi/route-docs.js';
 import { jsonBody, parseInput } from './request.js';
-import { DeliveryListQuerySchema, RedeliverBodySchema, type WebhookDelivery, type WebhookDeliveryList } from './schemas.js';
+import { DeliveryListQuerySchema, RedeliverBodySchema, WebhookDeliveryListSchema, type WebhookDelivery, type WebhookDeliveryList } from './schemas.js';
 
 type EventParams = { Params: { event_id: string } };
 
@@ -33,12 +34,30 @@ const list = (deliveries: readonly Delivery[]): WebhookDeliveryList => ({ object
  * status), and redelivery of an event's deliveries, recorded in the audit log.
  */
 export async function webhooksRoutes(app: FastifyInstance, { webhooks }: AdminDeps): Promise<void> {
-  app.get('/webhooks/deliveries', async (request): Promise<WebhookDeliveryList> => {
+  const tags = ['admin'];
+  const listDocs = documented({
+    operationId: 'adminListWebhookDeliveries',
+    summary: 'Recent webhook deliveries',
+    tags,
+    querystring: DeliveryListQuerySchema,
+    response: { 200: WebhookDeliveryListSchema.describe('The most recently updated deliveries first.') },
+    errors: [400],
+  });
+  app.get('/webhooks/deliveries', listDocs, async (request): Promise<WebhookDeliveryList> => {
     const { key, status, limit } = parseInput(DeliveryListQuerySchema, request.query);
     return list(await webhooks.list({ keyId: key, status, limit }));
   });
 
-  app.post<EventParams>('/webhooks/deliveries/:event_id/redeliver', async (request): Promise<WebhookDeliveryList> => {
+  const redeliverDocs = documented({
+    operationId: 'adminRedeliverWebhook',
+    summary: "Deliver an event's webhooks again",
+    tags,
+    body: RedeliverBodySchema,
+    bodyOptional: true,
+    response: { 200: WebhookDeliveryListSchema.describe("The event's deliveries, queued again.") },
+    errors: [400, 404, 415],
+  });
+  app.post<EventParams>('/webhooks/deliveries/:event_id/redeliver', redeliverDocs, async (request): Promise<WebhookDeliveryList> => {
     const { event_id: eventId } = request.params;
     parseInput(RedeliverBodySchema, jsonBody(request, { optional: true }));
     if (!EVENT_ID.test(eventId)) throw deliveryNotFound(eventId);

@@ -79,6 +79,13 @@ const ReadyzSchema = z
   })
   .prefault({});
 
+const MetricsSchema = z
+  .strictObject({
+    /** Serve /metrics without a key (keep it on an internal network); off: the admin key is needed. */
+    public: flag.default(false),
+  })
+  .prefault({});
+
 const PollSchema = z
   .strictObject({
     initial_ms: int(10).default(2000),
@@ -254,6 +261,7 @@ export const ConfigSchema = z
     store: StoreSchema,
     limits: LimitsSchema,
     readyz: ReadyzSchema,
+    metrics: MetricsSchema,
     poll: PollSchema,
     keys: z.array(KeySchema).min(1, 'at least one gateway key is needed'),
     admin: AdminSchema,

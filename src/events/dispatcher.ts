@@ -12,12 +12,13 @@ const MAX_THROW_BACKOFF_MS = 3_600_000;
 export interface EventDispatcher {
   /** The outbox a terminal state is written with: a new event, and every handler that wants it, due now. */
   outboxFor(record: TaskRecord, state: TaskState, now: number): Outbox;
-  /** Counts a freshly written outbox in the backlog (best effort; never fails the write that made it). */
+  /** Counts a freshly written outbox in the backlog (best effort; never fails the write that made it). `log` names the job. */
   track(record: TaskRecord, outbox: Outbox, log: Logger): Promise<void>;
   /**
    * Runs the record's handlers that are due (only the `inline` ones when
    * `inlineOnly`), under the caller's lease. Answers when the next pending
-   * one is due, or undefined once none is left.
+   * one is due, or undefined once none is left. `log` is the job's logger,
+   * already bound to its `videoId` and `provider` (the poller's).
    */
   dispatch(record: TaskRecord, log: Logger, options?: { inlineOnly?: boolean }): Promise<number | undefined>;
   /** Pending events per handler, for /metrics. */
@@ -53,7 +54,8 @@ export function createEventDispatcher(deps: EventDispatcherDeps): EventDispatche
   const runOne = async (record: TaskRecord, outbox: Outbox, name: string, log: Logger): Promise<void> => {
     const state = outbox.pending[name]!;
     const handler = byName.get(name);
-    const hlog = log.child({ handler: name, eventId: outbox.event.id, videoId: record.id });
+    // The caller's log already names the video and its provider (pino would repeat a key bound twice).
+    const hlog = log.child({ handler: name, eventId: outbox.event.id });
     let next: { attempts: number; nextAt: number } | null;
     if (!handler) {
       // Configured away since the event was written (e.g. storage turned off): nothing is left to do.
@@ -90,7 +92,7 @@ export function createEventDispatcher(deps: EventDispatcherDeps): EventDispatche
       try {
         await Promise.all(Object.keys(outbox.pending).map((name) => backlog.add(name, record.id)));
       } catch (err) {
-        log.warn({ err: { message: (err as Error).message }, videoId: record.id }, 'could not count an event in the backlog metric');
+        log.warn({ err: { message: (err as Error).message } }, 'could not count an event in the backlog metric');
       }
     },
 

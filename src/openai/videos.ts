@@ -50,13 +50,15 @@ export const VideoDeletedSchema = z.strictObject({
 });
 export type VideoDeleted = z.infer<typeof VideoDeletedSchema>;
 
-export interface VideoList {
-  object: 'list';
-  data: Video[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
+/** OpenAI's cursor page of videos: `after` = `last_id` fetches the next one. */
+export const VideoListSchema = z.strictObject({
+  object: z.literal('list'),
+  data: z.array(VideoSchema),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+  has_more: z.boolean(),
+});
+export type VideoList = z.infer<typeof VideoListSchema>;
 
 const typeName = (v: unknown): string => {
   if (v === null) return 'null';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { PollConfig } from '../config/schema.js';
 import { ServiceUnavailableError } from '../errors.js';
@@ -43,16 +44,18 @@ export function createBackgroundPoller(deps: BackgroundPollerDeps): BackgroundPo
 
   const tick = async (): Promise<number> => {
     const ids = shuffle(await schedule.due(clock.now(), batch));
+    // One correlation id per batch of due jobs: every line of its polls (and their event handlers) carries it.
+    const log = ids.length === 0 ? logger : logger.child({ pollBatchId: newBatchId() });
     let unavailable: unknown;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ids.length && !stopping?.signal.aborted) {
         const id = ids[next++] as string;
         try {
-          await jobs.pollDue(id, logger);
+          await jobs.pollDue(id, log);
         } catch (err) {
           if (err instanceof ServiceUnavailableError) unavailable = err;
-          else logger.error({ err, videoId: id }, 'background poll failed');
+          else log.error({ err, videoId: id }, 'background poll failed');
         }
       }
     };
@@ -91,6 +94,9 @@ export function createBackgroundPoller(deps: BackgroundPollerDeps): BackgroundPo
     },
   };
 }
+
+/** `poll_` + 48 random bits: unique enough to grep one batch out of a day of logs. */
+const newBatchId = (): string => `poll_${randomBytes(6).toString('hex')}`;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

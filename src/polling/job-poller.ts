@@ -30,7 +30,7 @@ export interface JobPollerDeps {
   events: EventDispatcher;
   /** Settles a given-up job's budget on a late upstream answer. */
   budgets: Pick<Budgets, 'settleLate'>;
-  metrics: Pick<Metrics, 'unknownStatus' | 'upstreamPolls'>;
+  metrics: Pick<Metrics, 'unknownStatus' | 'upstreamPolls' | 'jobFinished'>;
   random?: () => number;
 }
 
@@ -94,11 +94,11 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
   const askProvider = async (record: TaskRecord, log: Logger): Promise<UpstreamState | undefined> => {
     const provider = providers.get(record.provider);
     if (!provider) {
-      log.warn({ videoId: record.id, provider: record.provider }, 'the provider of this video is no longer configured; cannot poll it');
+      log.warn({}, 'the provider of this video is no longer configured; cannot poll it');
       return undefined;
     }
     try {
-      const state = await provider.status(refOf(record), { log: log.child({ provider: provider.id }), signal: aborter.signal });
+      const state = await provider.status(refOf(record), { log, signal: aborter.signal });
       deps.metrics.upstreamPolls.inc({ provider: provider.id, outcome: 'ok' });
       // The adapter has already logged the word with its upstream context (observedState); count it here.
       if (state.status === undefined) deps.metrics.unknownStatus.inc({ provider: provider.id, status: state.rawStatus ?? '' });
@@ -108,7 +108,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
       deps.metrics.upstreamPolls.inc({ provider: provider.id, outcome: 'error' });
       // A failed poll says nothing about the job itself: keep its state, back off.
       const detail = err instanceof GatewayError ? { status: err.status, code: err.code, message: err.message } : err;
-      log.warn({ videoId: record.id, err: detail }, 'status poll failed; keeping the last known state');
+      log.warn({ err: detail }, 'status poll failed; keeping the last known state');
       return undefined;
     }
   };
@@ -138,13 +138,15 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     );
   };
 
-  const pollClaimed = async (id: string, lease: Claimed, log: Logger): Promise<TaskRecord | undefined> => {
+  const pollClaimed = async (id: string, lease: Claimed, callerLog: Logger): Promise<TaskRecord | undefined> => {
     // Read under the lease: whatever another instance wrote before is the base to merge onto.
     const record = await store.get(id);
     if (!record) {
       await schedule.unschedule(id);
       return undefined;
     }
+    // Every line about this job, the adapter's and the event handlers' included, names the video and its provider.
+    const log = callerLog.child({ videoId: id, provider: record.provider });
     if (givenUp(record)) return checkLate(record, lease, log);
     // Handlers left to run: a retry that is due, or an instance that died after the terminal write.
     if (isTerminal(record.state)) return runEvents(record, lease, log);
@@ -152,7 +154,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     const now = clock.now();
     // Past its lease another instance may have taken the job and written newer news; ours would overwrite it.
     if (now >= lease.claimedAt + poll.lease_ms && !(await schedule.holds(id, lease.token))) {
-      log.warn({ videoId: id }, 'poll lease expired during the poll and another instance took the job; discarding this result');
+      log.warn({}, 'poll lease expired during the poll and another instance took the job; discarding this result');
       return (await store.get(id)) ?? record;
     }
     if (aborter.signal.aborted) {
@@ -179,11 +181,15 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
         return stored ? runEvents(stored, lease, log) : record;
       }
       current = { ...record, state, updatedAt: now, outbox };
-      if (outbox) await events.track(current, outbox, log);
+      if (outbox) {
+        // This write won the terminal transition (the store refuses a second one), so the job is counted once, here.
+        deps.metrics.jobFinished(record, state.status === 'completed' ? 'completed' : 'failed', now);
+        await events.track(current, outbox, log);
+      }
     }
 
     if (isTerminal(state)) {
-      if (!expired) log.info({ videoId: id, status: state.status, upstreamId: record.upstreamId }, 'video finished');
+      if (!expired) log.info({ status: state.status, upstreamId: record.upstreamId }, 'video finished');
       // A job given up on stays reserved in its budget and is asked again later (checkLate).
       return runEvents(current, lease, log, expired ? now + LATE_CHECK_MS : undefined);
     }
@@ -191,7 +197,7 @@ export function createJobPoller(deps: JobPollerDeps): JobPoller {
     const intervalMs = nextInterval(lease.intervalMs, moved, poll);
     const dueAt = Math.max(jitteredDue(now, intervalMs, random), now + poll.min_interval_ms);
     if (!(await schedule.release(id, lease.token, { dueAt, intervalMs }))) {
-      log.warn({ videoId: id }, 'poll lease expired before the poll finished; another instance owns the job now');
+      log.warn({}, 'poll lease expired before the poll finished; another instance owns the job now');
     }
     return current;
   };

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import { createAimlapiProvider } from './aimlapi/index.js';
 import { createGptgeProvider } from './gptge/index.js';
 import { createProviderDispatcher } from './http/dispatcher.js';
+import type { Metrics } from '../metrics.js';
+import { meteredProvider } from './metered.js';
 import { createMintlifyProvider } from './mintlify/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import { createSandboxProvider } from './sandbox/index.js';
@@ -30,6 +32,8 @@ export interface RegistryDeps {
   clock: Clock;
   /** Tests pass their own; production builds one keep-alive pool per provider. */
   dispatcherFor?: (config: ProviderConfig) => Dispatcher;
+  /** When given, every provider is wrapped to count and time its upstream calls (metered.ts). */
+  metrics?: Pick<Metrics, 'upstreamRequests' | 'upstreamDuration'> | undefined;
 }
 
 export type ProviderRegistry = ReadonlyMap<string, VideoProvider>;
@@ -44,7 +48,8 @@ export function createProviderRegistry(configs: readonly ProviderConfig[], deps:
     if (!factory) throw new ConfigError([`providers[${i}].type: provider type "${config.type}" is not available in this build`]);
     const dispatcher = (deps.dispatcherFor ?? defaultDispatcher)(config);
     const logger = deps.logger.child({ provider: config.id });
-    registry.set(config.id, factory(config as never, { logger, clock: deps.clock, dispatcher }));
+    const provider = factory(config as never, { logger, clock: deps.clock, dispatcher });
+    registry.set(config.id, deps.metrics ? meteredProvider(provider, deps.metrics, deps.clock) : provider);
   });
   return registry;
 }

@@ -115,7 +115,9 @@ export function createCustody(deps: CustodyDeps): Custody {
   return {
     handler: createCustodyHandler({ copies, providers: deps.providers, downloads: createLimiter(storage.concurrentPuts ?? Infinity), signal: aborter.signal }),
 
-    async open(record, variant, conditions, fromProvider, log) {
+    async open(record, variant, conditions, fromProvider, requestLog) {
+      // Its lines are job lines too: they name the provider beside the video id.
+      const log = requestLog.child({ provider: record.provider });
       const entry = record.custody?.[variant];
       if (entry?.status === 'stored') {
         const served = await serveKept(record.id, variant, entry, conditions, log);

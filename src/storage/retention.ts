@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DAY_MS, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ContentStorage } from './content-storage.js';
@@ -33,12 +34,19 @@ export function createRetentionSweeper({ storage, clock, retentionDays, logger, 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
+  /** One sweep, with its own correlation id (`sweepId`) on its lines, a failure's included. */
   const sweep = (): Promise<number> => {
-    running ??= storage
+    if (running) return running;
+    const log = logger.child({ sweepId: `sweep_${randomBytes(6).toString('hex')}` });
+    running = storage
       .sweep(clock.now() - retentionDays * DAY_MS)
       .then((removed) => {
-        if (removed > 0) logger.info({ removed, retentionDays }, 'retention sweep removed stored video files');
+        if (removed > 0) log.info({ removed, retentionDays }, 'retention sweep removed stored video files');
         return removed;
+      })
+      .catch((err: unknown) => {
+        log.warn({ err: { message: (err as Error).message } }, 'retention sweep failed; trying again at the next one');
+        throw err;
       })
       .finally(() => {
         running = undefined;
@@ -49,7 +57,8 @@ export function createRetentionSweeper({ storage, clock, retentionDays, logger, 
   const schedule = (delayMs: number): void => {
     timer = setTimeout(() => {
       sweep()
-        .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'retention sweep failed; trying again at the next one'))
+        // Logged inside sweep, under its sweepId.
+        .catch(() => undefined)
         .finally(() => {
           if (timer) schedule(everyMs * (1 + Math.random() / 10));
         });

@@ -51,4 +51,16 @@ export interface JobSchedule {
   holds(id: string, token: string): Promise<boolean>;
   /** Forgets the job (terminal, deleted, given up); idempotent. */
   unschedule(id: string): Promise<void>;
+  /**
+   * How many jobs are scheduled and the earliest due time among them (a
+   * leased job counts with its lease's end), for the jobs-in-flight and
+   * poller-lag gauges. Read at scrape time, so it must stay cheap.
+   */
+  stats(): Promise<ScheduleStats>;
+}
+
+export interface ScheduleStats {
+  scheduled: number;
+  /** ms since the epoch; undefined when nothing is scheduled. */
+  oldestDueAt: number | undefined;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClaimOptions, ClaimResult, JobSchedule, NextPoll } from './job-schedule.js';
+import type { ClaimOptions, ClaimResult, JobSchedule, NextPoll, ScheduleStats } from './job-schedule.js';
 
 interface Entry {
   dueAt: number;
@@ -69,6 +69,12 @@ export function createMemoryJobSchedule(): JobSchedule {
 
     async unschedule(id) {
       entries.delete(id);
+    },
+
+    async stats(): Promise<ScheduleStats> {
+      let oldestDueAt: number | undefined;
+      for (const e of entries.values()) if (oldestDueAt === undefined || e.dueAt < oldestDueAt) oldestDueAt = e.dueAt;
+      return { scheduled: entries.size, oldestDueAt };
     },
   };
 }

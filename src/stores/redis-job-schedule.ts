@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { ClaimOptions, ClaimResult, JobSchedule, NextPoll } from './job-schedule.js';
+import type { ClaimOptions, ClaimResult, JobSchedule, NextPoll, ScheduleStats } from './job-schedule.js';
 import { execChecked, guardRedisStore } from './redis-errors.js';
 
 export interface RedisJobScheduleOptions {
@@ -122,6 +122,27 @@ export function createRedisJobSchedule(options: RedisJobScheduleOptions): JobSch
     async unschedule(id) {
       await redis.del(pollKey(id));
       await redis.zrem(dueKey(id), id);
+    },
+
+    async stats(): Promise<ScheduleStats> {
+      // Two O(1)/O(log n) reads per shard: the size and the lowest score, never a scan.
+      const perShard = async (key: string): Promise<[number, string[]]> => [await redis.zcard(key), await redis.zrange(key, 0, 0, 'WITHSCORES')];
+      let shardsRead: Array<[number, string[]]>;
+      if (redis.isCluster) shardsRead = await Promise.all(shards.map(perShard));
+      else {
+        const pipeline = redis.pipeline();
+        for (const key of shards) pipeline.zcard(key).zrange(key, 0, 0, 'WITHSCORES');
+        const flat = (await execChecked(pipeline)) as Array<number | string[]>;
+        shardsRead = shards.map((_, n) => [flat[2 * n] as number, flat[2 * n + 1] as string[]]);
+      }
+      let scheduled = 0;
+      let oldestDueAt: number | undefined;
+      for (const [size, lowest] of shardsRead) {
+        scheduled += size;
+        const score = lowest[1] === undefined ? undefined : Number(lowest[1]);
+        if (score !== undefined && (oldestDueAt === undefined || score < oldestDueAt)) oldestDueAt = score;
+      }
+      return { scheduled, oldestDueAt };
     },
   });
 }

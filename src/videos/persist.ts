@@ -33,7 +33,7 @@ export async function persistAccepted(record: TaskRecord, write: () => Promise<v
           { code: 'store_unavailable', headers: { 'x-should-retry': 'false' } },
         );
       }
-      log.warn({ err: { message: (err as Error).message }, attempt }, 'store write failed; retrying');
+      log.warn({ err: { message: (err as Error).message }, attempt, videoId: record.id }, 'store write failed; retrying');
       await delay(BACKOFF_MS[attempt]);
     }
   }

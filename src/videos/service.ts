@@ -10,6 +10,7 @@ import {
   UpstreamTimeoutError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Variant, Video, VideoDeleted, VideoList, VideoListQuery } from '../openai/videos.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobPoller } from '../polling/job-poller.js';
@@ -51,6 +52,8 @@ export interface VideoServiceDeps {
   /** Content custody (src/storage); absent with `storage.type: none`, when content streams from the provider as it always did. */
   custody?: Pick<Custody, 'open' | 'discard'> | undefined;
   clock: Clock;
+  /** Jobs created, and the terminal writes of jobs terminal at create. */
+  metrics: Pick<Metrics, 'jobCreated' | 'jobFinished'>;
 }
 
 /** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
@@ -76,7 +79,7 @@ export interface VideoService {
 }
 
 export function createVideoService(deps: VideoServiceDeps): VideoService {
-  const { config, providers, store, inflight, jobs, clock, budgets, events, custody } = deps;
+  const { config, providers, store, inflight, jobs, clock, budgets, events, custody, metrics } = deps;
   const { poll } = config;
 
   /**
@@ -122,14 +125,15 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     const terminal = isTerminal(job.state);
     // The slot outlives the give-up deadline a little: by then the poller has released it.
     const holdUntil = job.createdAt + poll.give_up_after_s * 1000 + 2 * poll.lease_ms;
-    const stored = terminal ? { ...job, outbox: events.outboxFor(job, job.state, clock.now()) } : job;
+    const now = clock.now();
+    const stored = terminal ? { ...job, outbox: events.outboxFor(job, job.state, now) } : job;
     await persistAccepted(
       job,
       async () => {
         await store.put(stored);
         if (terminal) {
           await Promise.all([inflight.release(job.owner, job.id), jobs.scheduleFirst(job)]);
-          await events.track(stored, stored.outbox!, log);
+          await events.track(stored, stored.outbox!, log.child({ videoId: job.id }));
         } else {
           // Independent keys: one round trip instead of two on the create path.
           await Promise.all([inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil }), jobs.scheduleFirst(job)]);
@@ -160,6 +164,9 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       throw err;
     }
     await persist(started.job, started.plog);
+    metrics.jobCreated(started.job);
+    // Terminal at create: this put is the job's terminal write, the one place it is counted (the poller's would be refused).
+    if (isTerminal(started.job.state)) metrics.jobFinished(started.job, started.job.state.status === 'completed' ? 'completed' : 'failed', clock.now());
     return { job: started.job, remaining: admitted.remaining };
   };
 
@@ -308,7 +315,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
       }
       if (!(await store.delete(id))) throw notFound(id);
       // After the record: a copy finishing meanwhile finds no record and deletes its own file (storage/copies.ts).
-      await custody?.discard(id, log);
+      await custody?.discard(id, log.child({ provider: record.provider }));
       // A running job deleted upstream will never bill; one the provider cannot delete may, so it stays reserved.
       if (goneUpstream && !isTerminal(record.state)) await settleQuietly(budgets.release(record), log, id);
       // The record is gone either way; a lost cleanup is healed by the poller (schedule) or the slot's own deadline.

@@ -9,8 +9,9 @@ import { SCENARIOS } from './lib/types.js';
 
 /**
  * Keeps `npm run bench` from rotting: one short iteration of every scenario
- * (a few hundred requests each, an 8 MB file, 2 s of polling) plus a short
- * profile, through the very code the benchmark runs. It asserts only that
+ * (a few hundred requests each, an 8 MB file served through and from
+ * custody, 2 s of fan-in polling, 200 jobs polled at scale by one then two
+ * instances, a list over 2,000 seeded videos) plus a short profile, through the very code the benchmark runs. It asserts only that
  * every arm ran, nothing failed and the numbers are sane; never a speed,
  * since a loaded CI machine may be arbitrarily slow. Reelay runs from src/
  * through tsx, so this test needs no build; nothing is pinned to a CPU.
@@ -40,7 +41,7 @@ const finite = (v: number | undefined) => v !== undefined && Number.isFinite(v);
 describe('npm run bench, one short iteration', () => {
   it('runs every scenario and summarises each with a verdict column', () => {
     expect(results.scenarios.map((s) => s.name)).toEqual([...SCENARIOS]);
-    expect(results.summary.length).toBeGreaterThanOrEqual(10);
+    expect(results.summary.length).toBeGreaterThanOrEqual(20);
     for (const row of results.summary) {
       expect(row.measured, row.metric).not.toMatch(/NaN|undefined|Infinity/);
       expect([true, false, undefined]).toContain(row.met);
@@ -51,7 +52,7 @@ describe('npm run bench, one short iteration', () => {
   });
 
   it('measures every HTTP arm with no failed request and sane numbers', () => {
-    for (const name of ['cached-status', 'create'] as const) {
+    for (const name of ['cached-status', 'create', 'list'] as const) {
       const scenario = results.scenarios.find((s) => s.name === name)!;
       for (const phase of scenario.phases) {
         for (const arm of phase.arms) {
@@ -69,9 +70,10 @@ describe('npm run bench, one short iteration', () => {
     }
   });
 
-  it('streams the whole file through Reelay and directly', () => {
-    const scenario = results.scenarios.find((s) => s.name === 'content')!;
-    for (const phase of scenario.phases) {
+  it('streams the whole file through Reelay, directly, from custody and from the bare file server', () => {
+    const phases = results.scenarios.filter((s) => s.name === 'content' || s.name === 'custody-content').flatMap((s) => s.phases);
+    expect(phases.length).toBe(5);
+    for (const phase of phases) {
       for (const arm of phase.arms) {
         expect(arm.median.failures, `${phase.label}, ${arm.label}`).toBe(0);
         expect(arm.median.mbps).toBeGreaterThan(0);
@@ -89,6 +91,24 @@ describe('npm run bench, one short iteration', () => {
       expect(arm.median.clientRps).toBeGreaterThan(0);
       expect(finite(arm.median.callsPerJobMin) && arm.median.callsPerJobMin! >= 0).toBe(true);
     }
+  });
+
+  it('polls every job at scale with one and then two instances, never twice within min_interval_ms', () => {
+    const scenario = results.scenarios.find((s) => s.name === 'polling-scale')!;
+    const arms = new Map(scenario.phases[0]!.arms.map((a) => [a.id, a.median]));
+    expect([...arms.keys()]).toEqual(['one', 'one-a', 'two', 'two-a', 'two-b']);
+    for (const id of ['one', 'two']) {
+      const all = arms.get(id)!;
+      expect(all.polls, id).toBeGreaterThan(0);
+      expect(finite(all.p99LateMs) && all.p99LateMs! >= 0, id).toBe(true);
+      expect(all.unmatched, id).toBe(0);
+      expect(all.doublePolls, id).toBe(0);
+    }
+    // Each instance's calls add up to the window's, and both took part.
+    expect(arms.get('two-a')!.polls! + arms.get('two-b')!.polls!).toBe(arms.get('two')!.polls);
+    expect(arms.get('two-b')!.polls).toBeGreaterThan(0);
+    const rss = arms.get('one-a')!.peakRssMb;
+    if (rss !== undefined) expect(rss).toBeGreaterThan(10);
   });
 
   it('profiles Reelay and names its top frames', () => {

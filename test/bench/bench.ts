@@ -14,7 +14,10 @@ import { SCENARIOS, type ScenarioName, type ScenarioResult, type SummaryRow } fr
 import { cachedStatus, STATUS_PROMPT } from './scenarios/cached-status.js';
 import { content } from './scenarios/content.js';
 import { create, CREATE_POLL } from './scenarios/create.js';
+import { custodyContent } from './scenarios/custody-content.js';
+import { list } from './scenarios/list.js';
 import { polling } from './scenarios/polling.js';
+import { pollingScale } from './scenarios/polling-scale.js';
 
 /** The whole benchmark as a function: `npm run bench` and the smoke test both call it. */
 
@@ -58,7 +61,10 @@ const RUNNERS: Record<ScenarioName, (env: BenchEnv, preset: Preset, log: (l: str
   'cached-status': cachedStatus,
   create,
   content,
+  'custody-content': custodyContent,
   polling,
+  'polling-scale': pollingScale,
+  list,
 };
 
 export async function runBench(opts: BenchOptions): Promise<BenchResults> {
@@ -85,7 +91,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     for (const name of opts.scenarios ?? SCENARIOS) {
       log(`\n${name}`);
       const t0 = Date.now();
-      scenarios.push(await RUNNERS[name](env, preset, log));
+      const result = await RUNNERS[name](env, preset, log);
+      scenarios.push(result);
+      // Loudly, as they happen: a failed request voids the verdicts judged on its arm.
+      for (const note of result.notes) log(`  !! ${note}`);
       log(`  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
     if (opts.profile) {

@@ -14,7 +14,7 @@ import { SCENARIOS, type ScenarioName } from './lib/types.js';
  * bench-results.json. See test/bench/README.md.
  */
 
-const USAGE = `usage: npm run bench -- [--only cached-status,create,content,polling] [--profile] [--quick] [--no-pin] [--src | --no-build] [--reelay-entry FILE] [--compare-entry FILE] [--out FILE]
+const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--profile] [--quick] [--no-pin] [--src | --no-build] [--reelay-entry FILE] [--compare-entry FILE] [--out FILE]
   --only      run only these scenarios
   --profile   also run Reelay under node --cpu-prof for the cached-status and create loads and name the top frames
   --quick     one short iteration of each scenario (what the smoke test runs; numbers are not meaningful)

@@ -40,6 +40,7 @@ describe('parseConfig', () => {
     expect(config.store).toMatchObject({ type: 'memory', prefix: 'reelay:', retention_days: 30 });
     expect(config.limits).toEqual({ upload_bytes: 20 * 1024 * 1024, drain_bytes: 64 * 1024 * 1024 });
     expect(config.readyz).toEqual({ details: false });
+    expect(config.metrics).toEqual({ public: false });
     expect(config.poll).toMatchObject({ initial_ms: 2000, max_ms: 15000, min_interval_ms: 1000 });
     expect(config.keys[0]!.key).toBe('sk-reelay-dev');
     expect(Object.isFrozen(config.keys[0])).toBe(true);

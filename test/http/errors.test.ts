@@ -111,14 +111,15 @@ describe('request limits and unknown routes', () => {
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 
-  it('answers /healthz, /readyz and /metrics', async () => {
+  it('answers /healthz and /readyz without a key, and /metrics (no admin key configured) with a 401 envelope', async () => {
     expect((await fetch(`${reelay.origin}/healthz`)).status).toBe(200);
     const ready = await fetch(`${reelay.origin}/readyz`);
     expect(ready.status).toBe(200);
     // Unauthenticated: status only, no provider ids or credential fingerprints (readyz.details is off).
     expect(await ready.json()).toEqual({ status: 'ready' });
-    const metrics = await fetch(`${reelay.origin}/metrics`);
-    expect(metrics.headers.get('content-type')).toContain('text/plain');
-    expect(await metrics.text()).toMatch(/# TYPE reelay_upstream_unknown_status_total counter/);
+    // /metrics is the admin key's (test/http/metrics.test.ts); with none configured it says how to open it.
+    const metrics = await fetch(`${reelay.origin}/metrics`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    expect(metrics.status).toBe(401);
+    expect(await metrics.json()).toMatchObject({ error: { type: 'authentication_error', code: 'admin_key_not_configured' } });
   });
 });

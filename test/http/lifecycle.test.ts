@@ -76,14 +76,14 @@ describe('content', () => {
     expect(err.code).toBe('video_not_ready');
   });
 
-  it('streams the MP4 with its type and length, bytes identical to the sandbox media', async () => {
+  it('streams the MP4 with its type and length, bytes identical to the sandbox media of the requested length', async () => {
     const video = await completedVideo('1280x720');
     const res = await alice.videos.downloadContent(video.id);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('video/mp4');
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
-    expect(sha(bytes)).toBe(sha(await readFile(new URL('1280x720.mp4', MEDIA))));
+    expect(sha(bytes)).toBe(sha(await readFile(new URL('1280x720-4s.mp4', MEDIA))));
   });
 
   it('serves the thumbnail as WebP and the spritesheet as JPEG', async () => {
@@ -105,7 +105,7 @@ describe('content', () => {
 
   it('answers a single Range request with 206 and the exact slice', async () => {
     const video = await completedVideo();
-    const whole = await readFile(new URL('720x1280.mp4', MEDIA));
+    const whole = await readFile(new URL('720x1280-4s.mp4', MEDIA));
     const res = await fetch(`${reelay.baseURL}/videos/${video.id}/content`, {
       headers: { authorization: `Bearer ${TEST_KEY}`, range: 'bytes=100-199' },
     });

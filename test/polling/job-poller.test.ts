@@ -309,7 +309,7 @@ describe.each(['memory', 'redis', 'cluster'] as const)('JobPoller on %s', (kind)
     expect(await schedule.due(clock.now() + LATE_CHECK_MS, 100)).toContain(record.id);
     expect(await inflight.count(record.owner, clock.now())).toBe(0);
     const line = logs.lines().find((l) => l.reconcile !== undefined);
-    expect(line).toMatchObject({ level: 50, reconcile: { videoId: record.id, upstreamId: up, provider: 'scripted', owner: record.owner } });
+    expect(line).toMatchObject({ level: 'error', reconcile: { videoId: record.id, upstreamId: up, provider: 'scripted', owner: record.owner } });
   });
 
   it('lets another poller take over after lease_ms when the holder dies; the late holder discards its stale result', async () => {

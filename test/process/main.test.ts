@@ -95,6 +95,31 @@ describe('node dist/main.js', () => {
     expect(p.stderr.join('')).toBe('reelay: invalid LOG_LEVEL "verbose"; use one of fatal, error, warn, info, debug, trace, silent\n');
   });
 
+  it('exits 1 with one clear line on an invalid LOG_FORMAT', async () => {
+    const p = start({ REELAY_PORT: '0', LOG_FORMAT: 'yaml' });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.join('')).toBe('reelay: invalid LOG_FORMAT "yaml"; use one of json, pretty\n');
+  });
+
+  it('logs JSON with word levels and one runId per process; LOG_FORMAT=pretty logs for humans', async () => {
+    const json = start({ REELAY_PORT: '0' });
+    const { line } = await listening(json);
+    const parsed = JSON.parse(line) as { level: unknown; runId: unknown };
+    expect(parsed).toMatchObject({ level: 'info', runId: expect.stringMatching(/^run_[0-9a-f]{12}$/) });
+    await stopCleanly(json);
+    const lines = json.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { runId?: string; msg?: string });
+    expect(lines.map((l) => l.msg)).toContain('shutdown complete');
+    expect(new Set(lines.map((l) => l.runId))).toEqual(new Set([parsed.runId]));
+
+    const pretty = start({ REELAY_PORT: '0', LOG_FORMAT: 'pretty' });
+    const prettyLine = await pretty.waitForLine(/Reelay listening on/);
+    expect(prettyLine).toMatch(/INFO.*Reelay listening on http:\/\//);
+    expect(() => JSON.parse(prettyLine)).toThrow();
+    await stopCleanly(pretty);
+    // The last line before exit is not lost: pino-pretty writes synchronously in the process.
+    expect(pretty.stdout.join('\n')).toContain('shutdown complete');
+  });
+
   it('exits 1 on an invalid config, listing every problem by path', async () => {
     const path = join(dir, 'bad.yaml');
     await writeFile(path, 'keys: []\nproviders:\n  - id: x\n    type: openai\n    base_url: nope\n    api_keys: [k]\nmodels:\n  m:\n    - provider: y\n');

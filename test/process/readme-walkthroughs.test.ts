@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/reelay.js';
 import { buildDist, ROOT, runMain, testStorageDir, type ReelayProcess } from '../helpers/process.js';
 import { findFreePort } from '../helpers/redis-server.js';
 
@@ -72,6 +74,33 @@ describe('the README walkthroughs', () => {
       rmSync(join(ROOT, 'receiver.log'), { force: true });
     }
   }, 90_000);
+
+  it('running with Redis: a private redis-server off 6379, and npm start on it', async () => {
+    const [redisPort, port] = await Promise.all([findFreePort(), findFreePort()]);
+    // The block ends in `npm start`, which serves until stopped: run it as its own process group.
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', walkthrough('running with redis')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', REDIS_PORT: String(redisPort), REELAY_PORT: String(port), REELAY_STORAGE_DIR: testStorageDir() },
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually(async () => (output.includes('Reelay listening on') ? true : undefined), { timeoutMs: 110_000, intervalMs: 100 });
+      // The start-up check's line: this Redis's version and address.
+      expect(output).toMatch(new RegExp(`"redis":"redis://127\\.0\\.0\\.1:${redisPort}","version":"7\\.`));
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-reelay-dev' });
+      const video = await client.videos.create({ prompt: 'kept in Redis' });
+      // The record is in this walkthrough's Redis, not in one that happened to be on 6379.
+      const keys = spawnSync('redis-cli', ['-p', String(redisPort), '--scan'], { encoding: 'utf8' }).stdout;
+      expect(keys).toContain(video.id);
+    } finally {
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+      spawnSync('redis-cli', ['-p', String(redisPort), 'shutdown', 'nosave']);
+      rmSync(join(ROOT, 'data', 'redis'), { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('Redis and two instances: made through one, used through the other, revoked on both', async () => {
     const [redisPort, a, b] = await Promise.all([findFreePort(), findFreePort(), findFreePort()]);

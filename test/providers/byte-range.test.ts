@@ -135,7 +135,7 @@ describe('sandbox content ranges', () => {
     { id: 'sandbox-q7', type: 'sandbox', generation_seconds: 1 },
     { logger: captureLogger().logger, clock, dispatcher: new Agent() },
   );
-  const MP4 = fileURLToPath(new URL('../../src/providers/sandbox/media/720x1280.mp4', import.meta.url));
+  const MP4 = fileURLToPath(new URL('../../src/providers/sandbox/media/720x1280-4s.mp4', import.meta.url));
   const ctx = { log: captureLogger().logger };
 
   async function completedRef(): Promise<UpstreamJobRef> {

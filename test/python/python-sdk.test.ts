@@ -199,13 +199,14 @@ describe('python openai SDK', () => {
     }>('download_content');
 
     expect(r.size).toBe('1280x720');
-    const expected = { video: ['mp4', 'video/mp4'], thumbnail: ['webp', 'image/webp'], spritesheet: ['jpg', 'image/jpeg'] } as const;
+    // The video lasts the 4 s the client asked for; thumbnail and spritesheet are per size.
+    const expected = { video: ['-4s.mp4', 'video/mp4'], thumbnail: ['.webp', 'image/webp'], spritesheet: ['.jpg', 'image/jpeg'] } as const;
     for (const [variant, [ext, type]] of Object.entries(expected)) {
       const got = r.variants[variant as keyof typeof expected];
-      expect(got, variant).toMatchObject({ status: 200, content_type: type, sha256: await mediaSha(`1280x720.${ext}`) });
+      expect(got, variant).toMatchObject({ status: 200, content_type: type, sha256: await mediaSha(`1280x720${ext}`) });
       expect(Number(got.content_length), variant).toBe(got.bytes);
     }
-    expect(r.default_sha256).toBe(await mediaSha('1280x720.mp4'));
+    expect(r.default_sha256).toBe(await mediaSha('1280x720-4s.mp4'));
     expect(r.default_content_type).toBe('video/mp4');
   });
 

@@ -111,7 +111,7 @@ describe('Redis stopped and restarted', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('x-should-retry')).toBe('false');
       expect(res.body).toMatchObject({ error: { type: 'service_unavailable', code: 'store_unavailable' } });
-      const line = reelay.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reconcile !== undefined && l.level === 50);
+      const line = reelay.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reconcile !== undefined && l.level === 'error');
       expect(line).toMatchObject({ reconcile: { upstreamId: upstream.jobIds().at(-1), provider: 'upstream', owner: 'alice' } });
     } finally {
       upstream.beforeCreateReply = undefined;

@@ -110,6 +110,19 @@ export function describeJobScheduleContract(name: string, factory: () => Promise
       expect(await schedule.release(id, healed.token, { dueAt: T0 + 2000, intervalMs: 2000 })).toBe(true);
       expect(await schedule.due(T0 + 2000, 10)).toEqual([id]);
     });
+
+    it('reports how many jobs are scheduled and the earliest due time, a lease counting as its end', async () => {
+      expect(await schedule.stats()).toEqual({ scheduled: 0, oldestDueAt: undefined });
+      // Enough ids to land in several Redis shards: the minimum is across all of them.
+      const ids = Array.from({ length: 20 }, (_, i) => newId(i));
+      for (const [i, id] of ids.entries()) await schedule.schedule(id, { dueAt: T0 + 1000 * (i + 1), intervalMs: 2000 });
+      expect(await schedule.stats()).toEqual({ scheduled: 20, oldestDueAt: T0 + 1000 });
+      // The earliest job is claimed: hidden until its lease ends, so the next one is the oldest due.
+      await schedule.claim(ids[0]!, at(T0 + 1000));
+      expect(await schedule.stats()).toEqual({ scheduled: 20, oldestDueAt: T0 + 2000 });
+      await schedule.unschedule(ids[1]!);
+      expect(await schedule.stats()).toEqual({ scheduled: 19, oldestDueAt: T0 + 3000 });
+    });
   });
 }
 

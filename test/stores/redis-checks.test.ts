@@ -29,16 +29,16 @@ async function check(args: string[]): Promise<Array<Record<string, unknown>>> {
 describe('Redis start-up checks', () => {
   it('logs the server version and address, and stays quiet about a Redis that persists and never evicts', async () => {
     const lines = await check(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']);
-    expect(lines).toEqual([expect.objectContaining({ level: 30, msg: 'connected to Redis', version: expect.stringMatching(/^\d+\.\d+/), appendonly: 'yes', 'maxmemory-policy': 'noeviction' })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 'info', msg: 'connected to Redis', version: expect.stringMatching(/^\d+\.\d+/), appendonly: 'yes', 'maxmemory-policy': 'noeviction' })]);
   });
 
   it('warns when appendonly is off', async () => {
     const lines = await check(['--appendonly', 'no']);
-    expect(lines.some((l) => l.level === 40 && String(l.msg).includes('appendonly off'))).toBe(true);
+    expect(lines.some((l) => l.level === 'warn' && String(l.msg).includes('appendonly off'))).toBe(true);
   });
 
   it('warns when the maxmemory policy evicts', async () => {
     const lines = await check(['--appendonly', 'yes', '--maxmemory-policy', 'allkeys-lru']);
-    expect(lines.find((l) => l.level === 40)).toMatchObject({ maxmemoryPolicy: 'allkeys-lru' });
+    expect(lines.find((l) => l.level === 'warn')).toMatchObject({ maxmemoryPolicy: 'allkeys-lru' });
   });
 });

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { mintWebhookSecret } from '../../src/webhooks/secret.js';
+import { privateWebhooksBeyondLoopback } from '../../src/startup-banner.js';
+import { ROOT } from '../helpers/process.js';
 import { sandboxYaml } from '../helpers/reelay.js';
 
 /** The webhook parts of the config: a key's webhook_url must be signable, and every secret usable. */
@@ -42,5 +46,20 @@ describe('webhook config', () => {
   it('keeps a config key webhook_secret as given', () => {
     const config = parseConfig(yaml(`    webhook_url: https://hooks.example.com/x\n    webhook_secret: ${SECRET}`), {});
     expect(config.keys[0]!.webhook_secret).toBe(SECRET);
+  });
+});
+
+describe('allow_private and the address Reelay listens on', () => {
+  const embedded = readFileSync(join(ROOT, 'config', 'reelay.yaml'), 'utf8');
+
+  it('is on in the embedded default, which listens on loopback only, and off with REELAY_WEBHOOKS_ALLOW_PRIVATE=false', () => {
+    expect(parseConfig(embedded, {}).webhooks.allow_private).toBe(true);
+    expect(privateWebhooksBeyondLoopback(parseConfig(embedded, {}))).toBe(false);
+    expect(parseConfig(embedded, { REELAY_WEBHOOKS_ALLOW_PRIVATE: 'false' }).webhooks.allow_private).toBe(false);
+  });
+
+  it('is flagged for a start-up warning when on beyond loopback', () => {
+    expect(privateWebhooksBeyondLoopback(parseConfig(embedded, { REELAY_HOST: '0.0.0.0' }))).toBe(true);
+    expect(privateWebhooksBeyondLoopback(parseConfig(embedded, { REELAY_HOST: '0.0.0.0', REELAY_WEBHOOKS_ALLOW_PRIVATE: 'false' }))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, type AdminClient } from '../admin/support.js';
+import { ADMIN_KEY, adminClient, type AdminClient } from '../admin/support.js';
 import { startReelay, type RunningReelay } from '../helpers/reelay.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { deliveriesOf, hookedKey, storedEvent, webhookYaml, webhooksDone } from './support.js';
@@ -40,7 +40,7 @@ describe('by default', () => {
   });
 
   it('counts refusals in /metrics', async () => {
-    const text = await (await fetch(`${reelay.origin}/metrics`)).text();
+    const text = await (await fetch(`${reelay.origin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
     expect(text).toContain('reelay_webhook_deliveries_total{outcome="refused"} 2');
   });
 });

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { invalidKey, type Authenticator } from '../../keys/authenticator.js';
 import type { Principal } from '../../keys/principal.js';
 import { AuthenticationError } from '../../errors.js';
+import { noteFacts } from '../request-facts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +35,8 @@ export const authPlugin = fp<{ keys: Authenticator }>(
     app.decorateRequest('principal', null as unknown as Principal);
     app.addHook('onRequest', async (request) => {
       request.principal = await opts.keys.authenticate(bearerToken(request));
+      // The key's public id and name for the request line; the secret never leaves the authenticator.
+      noteFacts(request, { keyId: request.principal.id, keyName: request.principal.name });
     });
   },
   { name: 'reelay-auth' },

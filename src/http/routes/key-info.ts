@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Budgets } from '../../budgets/budgets.js';
 import type { WindowTotals } from '../../budgets/ledger.js';
 import { fromMicros } from '../../budgets/pricing.js';
+import { documented } from '../../openapi/route-docs.js';
 
 /**
  * `GET /v1/reelay/key`: the calling key's own limits, what is left and what it
@@ -38,7 +39,14 @@ const spend = (w: WindowTotals): z.infer<typeof Spend> => ({
 });
 
 export async function keyInfoRoutes(app: FastifyInstance, opts: { budgets: Budgets }): Promise<void> {
-  app.get('/reelay/key', async (request): Promise<KeyInfo> => {
+  const docs = documented({
+    operationId: 'retrieveKeyInfo',
+    summary: "The calling key's limits, what is left and its usage",
+    description: 'Usage this UTC day and month; null where unlimited.',
+    tags: ['key'],
+    response: { 200: KeyInfoSchema.describe("The calling key's limits, remaining budget and usage.") },
+  });
+  app.get('/reelay/key', docs, async (request): Promise<KeyInfo> => {
     const p = request.principal;
     const { day, month, remaining } = await opts.budgets.usage(p);
     return {

@@ -19,6 +19,15 @@ export const SANDBOX_SECONDS = ['4', '8', '12', '16', '20'] as const;
 
 const MEDIA_DIR = fileURLToPath(new URL('./media/', import.meta.url));
 const EXTENSIONS: Readonly<Record<Variant, string>> = Object.freeze({ video: 'mp4', thumbnail: 'webp', spritesheet: 'jpg' });
+
+/**
+ * The committed file a job's variant is served from: the video lasts the
+ * job's requested seconds (`<size>-<seconds>s.mp4`); the thumbnail and
+ * spritesheet are per size. Size and seconds were validated against
+ * SANDBOX_SIZES / SANDBOX_SECONDS at create, so they name a file that exists.
+ */
+export const mediaPath = (job: { size: string; seconds: string }, variant: Variant): string =>
+  variant === 'video' ? `${MEDIA_DIR}${job.size}-${job.seconds}s.mp4` : `${MEDIA_DIR}${job.size}.${EXTENSIONS[variant]}`;
 /** The first tenth of the generation time is spent queued, as real providers do. */
 const QUEUED_SHARE = 0.1;
 const ASSET_LIFETIME_S = 24 * 3600;
@@ -74,7 +83,7 @@ export function createSandboxProvider(config: SandboxConfig, deps: ProviderDeps)
 
     async content(ref, req): Promise<ContentResponse> {
       const job = jobOf(ref);
-      const path = `${MEDIA_DIR}${job.size}.${EXTENSIONS[req.variant]}`;
+      const path = mediaPath(job, req.variant);
       const { size } = await stat(path);
       const range = parseByteRange(req.range, size);
       if (range === 'unsatisfiable') throw rangeNotSatisfiable(size, config.id);

@@ -1,4 +1,6 @@
 import { runLoad, type LoadSpec, type RunResult } from './load.js';
+import type { Amount } from './presets.js';
+import { runSequential, type SequentialSpec } from './sequential.js';
 import type { ArmResult, Metrics } from './types.js';
 import { medianMetrics } from './types.js';
 
@@ -61,7 +63,23 @@ export function httpArm(o: { id: string; label: string; diagnostic?: boolean; pi
   };
 }
 
-export function toMetrics(r: RunResult): Metrics {
+/** A 1-connection latency arm: the sequential keep-alive loop (microsecond timing), server CPU read from `pid`. */
+export function sequentialArm(o: { id: string; label: string; diagnostic?: boolean; pid: number; spec: SequentialSpec; amount: Amount; warm: Amount }): Arm {
+  return {
+    id: o.id,
+    label: o.label,
+    ...(o.diagnostic ? { diagnostic: true } : {}),
+    async run(warm) {
+      const r = await runSequential(o.spec, warm ? o.warm : o.amount, o.pid);
+      // Its failures are non-2xx answers and transport errors alike; they void the arm the same way.
+      return toMetrics({ ...r, non2xx: r.failures, errors: 0, timeouts: 0 });
+    },
+  };
+}
+
+type Measured = Pick<RunResult, 'requests' | 'rps' | 'p50Ms' | 'p99Ms' | 'meanMs' | 'cpuUsPerReq' | 'serverCpuShare' | 'coreBusy' | 'loadCpuUsPerReq' | 'non2xx' | 'errors' | 'timeouts'>;
+
+export function toMetrics(r: Measured): Metrics {
   return {
     requests: r.requests,
     rps: r.rps,

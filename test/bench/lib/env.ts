@@ -39,6 +39,20 @@ export interface EnvOptions {
 
 export interface ReelayOptions {
   name: string;
+  /** Store keys under this prefix; two Reelays given the same prefix share their jobs (default: a fresh one). */
+  prefix?: string;
+  /** Another upstream than the environment's calling-side one (a scenario's own fake upstream). */
+  upstream?: string;
+  /**
+   * Names this instance to the fake upstream: its base URL becomes `<upstream>/as/<caller>/v1`, so the
+   * upstream can tell who polled. (Not the credential: a job's record pins the credential's fingerprint,
+   * and another instance with another key could not poll it.)
+   */
+  upstreamCaller?: string;
+  /** Further gateway keys beside the default one (`bench`), with the same huge poll_rpm. */
+  keys?: Array<{ name: string; key: string }>;
+  /** Content custody on the filesystem, in this directory (default: no custody). */
+  storageDir?: string;
   /** Another entry file than the environment's (the --compare-entry build). */
   entry?: string;
   store?: 'redis' | 'memory';
@@ -56,6 +70,11 @@ export interface SdkRequest {
   createContentType: string;
 }
 
+/** A running Reelay, and the Redis prefix its store writes under. */
+export interface ReelayServer extends NodeServer {
+  prefix: string;
+}
+
 export interface BenchEnv {
   dir: string;
   cpus: { sut: number | undefined; load: number | undefined };
@@ -69,11 +88,14 @@ export interface BenchEnv {
   sdk: SdkRequest;
   reelayScript: string;
   compareEntry: string | undefined;
-  /** Starts a Fastify/node server from test/bench/servers on the server core. */
-  startServer(name: string, script: string, env?: Record<string, string>): Promise<NodeServer>;
-  startReelay(opts: ReelayOptions): Promise<NodeServer>;
-  /** Authorization + SDK headers for Reelay. */
-  authHeaders(extra?: Record<string, string>): Record<string, string>;
+  /**
+   * Starts a node server from test/bench/servers: on the server core (a system
+   * under test), or beside the load generator (a scenario's own fake upstream).
+   */
+  startServer(name: string, script: string, env?: Record<string, string>, side?: 'sut' | 'load'): Promise<NodeServer>;
+  startReelay(opts: ReelayOptions): Promise<ReelayServer>;
+  /** Authorization + SDK headers for Reelay (the default key, or `key`). */
+  authHeaders(extra?: Record<string, string>, key?: string): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -124,13 +146,26 @@ export async function createEnv(opts: EnvOptions): Promise<BenchEnv> {
       sdk,
       reelayScript,
       compareEntry: opts.compareEntry,
-      startServer: (name, script, e) => startServer(name, script, e),
+      startServer: (name, script, e, side) => startServer(name, script, e, side),
       async startReelay(r) {
         const configPath = join(dir, `${r.name}.yaml`);
+        const prefix = r.prefix ?? `bench:${r.name}:${randomBytes(4).toString('hex')}:`;
         // The port is chosen before Reelay binds it, so another process may take it first: try again then.
         for (let attempt = 1; ; attempt++) {
           const port = await findFreePort();
-          await writeFile(configPath, reelayYaml({ port, redisUrl: redis.url, upstream: upstream.origin, store: r.store ?? 'redis', poll: r.poll ?? {}, prefix: `bench:${r.name}:${randomBytes(4).toString('hex')}:` }));
+          await writeFile(
+            configPath,
+            reelayYaml({
+              port,
+              redisUrl: redis.url,
+              upstream: `${r.upstream ?? upstream.origin}${r.upstreamCaller ? `/as/${encodeURIComponent(r.upstreamCaller)}` : ''}`,
+              store: r.store ?? 'redis',
+              poll: r.poll ?? {},
+              prefix,
+              keys: [{ name: 'bench', key: GATEWAY_KEY }, ...(r.keys ?? [])],
+              storageDir: r.storageDir,
+            }),
+          );
           try {
             const server = await startNodeServer({
               name: r.name,
@@ -145,13 +180,13 @@ export async function createEnv(opts: EnvOptions): Promise<BenchEnv> {
             });
             started.push(server);
             stoppers.push(() => server.stop());
-            return server;
+            return { ...server, prefix };
           } catch (err) {
             if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
           }
         }
       },
-      authHeaders: (extra = {}) => ({ ...sdk.baseHeaders, authorization: `Bearer ${GATEWAY_KEY}`, ...extra }),
+      authHeaders: (extra = {}, key = GATEWAY_KEY) => ({ ...sdk.baseHeaders, authorization: `Bearer ${key}`, ...extra }),
       async close() {
         for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
@@ -173,19 +208,29 @@ function chooseCpus(opts: EnvOptions): BenchEnv['cpus'] {
   return { sut, load };
 }
 
-function reelayYaml(o: { port: number; redisUrl: string; upstream: string; store: 'redis' | 'memory'; poll: Record<string, number>; prefix: string }): string {
+interface YamlOptions {
+  port: number;
+  redisUrl: string;
+  upstream: string;
+  store: 'redis' | 'memory';
+  poll: Record<string, number>;
+  prefix: string;
+  keys: Array<{ name: string; key: string }>;
+  storageDir: string | undefined;
+}
+
+function reelayYaml(o: YamlOptions): string {
   const poll = Object.entries(o.poll);
+  // Status polls are rate limited per key (poll_rpm); the benchmark measures cost, not the limiter's verdict,
+  // so every key's budget is out of reach and every arm asserts that no answer was a 429.
+  const keys = o.keys.map((k) => `  - name: ${k.name}\n    key: ${k.key}\n    poll_rpm: 1000000000\n`).join('');
   return `server:
   host: 127.0.0.1
   port: ${o.port}
 store:
   type: ${o.store}
 ${o.store === 'redis' ? `  url: ${o.redisUrl}\n  prefix: "${o.prefix}"\n` : ''}keys:
-  - name: bench
-    key: ${GATEWAY_KEY}
-    # Status polls are rate limited per key (poll_rpm); the benchmark measures cost, not the limiter's verdict.
-    poll_rpm: 1000000000
-${poll.length > 0 ? `poll:\n${poll.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n` : ''}providers:
+${keys}${poll.length > 0 ? `poll:\n${poll.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n` : ''}${o.storageDir ? `storage:\n  type: fs\n  dir: ${JSON.stringify(o.storageDir)}\n` : ''}providers:
   - id: upstream
     type: openai
     base_url: ${o.upstream}/v1
@@ -239,10 +284,10 @@ async function captureSdkRequest(): Promise<SdkRequest> {
 }
 
 /** A JSON create through Reelay (setup only, never measured). Returns the Reelay video. */
-export async function createVideo(env: BenchEnv, reelay: NodeServer, prompt: string): Promise<{ id: string; status: string }> {
+export async function createVideo(env: BenchEnv, reelay: NodeServer, prompt: string, key?: string): Promise<{ id: string; status: string }> {
   const res = await fetch(`${reelay.origin}/v1/videos`, {
     method: 'POST',
-    headers: env.authHeaders({ 'content-type': 'application/json' }),
+    headers: env.authHeaders({ 'content-type': 'application/json' }, key),
     body: JSON.stringify({ model: 'sora-2', prompt }),
   });
   const text = await res.text();

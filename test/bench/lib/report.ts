@@ -16,7 +16,7 @@ export function renderSummary(rows: readonly SummaryRow[], iterations: number): 
   return [
     head,
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.scenario)} | ${cell(r.metric)} | ${cell(r.measured)} | ${cell(r.target)} | ${r.met === undefined ? '' : r.met ? 'met' : '**missed**'} |`),
+    ...rows.map((r) => `| ${cell(r.scenario)} | ${cell(r.metric)} | ${cell(r.measured)} | ${cell(r.target)} | ${r.met === undefined ? '' : r.met ? '✓' : '**✗**'} |`),
   ].join('\n');
 }
 

@@ -1,7 +1,7 @@
 /** Shapes shared by the scenarios, the report and bench-results.json. */
 
-export type ScenarioName = 'cached-status' | 'create' | 'content' | 'polling';
-export const SCENARIOS: readonly ScenarioName[] = ['cached-status', 'create', 'content', 'polling'];
+export type ScenarioName = 'cached-status' | 'create' | 'content' | 'custody-content' | 'polling' | 'polling-scale' | 'list';
+export const SCENARIOS: readonly ScenarioName[] = ['cached-status', 'create', 'content', 'custody-content', 'polling', 'polling-scale', 'list'];
 
 /** One measured run of one arm; metric names are the phase's columns. */
 export type Metrics = Record<string, number | undefined>;

@@ -24,14 +24,32 @@ export function arm(arms: ArmResult[], id: string): ArmResult {
   return a;
 }
 
+export const div = (a?: number, b?: number): number | undefined => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+export const sub = (a?: number, b?: number): number | undefined => (a !== undefined && b !== undefined ? a - b : undefined);
+
 /** "12.3 µs" or "n/a" where /proc could not be read. */
 export const show = (v: number | undefined, f: (v: number) => string): string => (v === undefined ? 'n/a' : f(v));
 
 /** Every failed request of a phase, so a broken arm is never reported as a fast one. */
 export function failureNotes(scenario: string, phase: string, arms: ArmResult[]): string[] {
   return arms
-    .filter((a) => a.runs.some((r) => (r.failures ?? 0) > 0))
-    .map((a) => `${scenario}, ${phase}: ${a.label} had ${a.runs.reduce((s, r) => s + (r.failures ?? 0), 0)} failed requests (non-2xx, errors or timeouts)`);
+    .filter((a) => failedRequests(a) > 0)
+    .map((a) => `${scenario}, ${phase}: ${a.label} had ${failedRequests(a)} failed requests (non-2xx, errors or timeouts); its verdicts are void`);
+}
+
+/** Failed requests (non-2xx, errors, timeouts) over every run of an arm. */
+export const failedRequests = (a: ArmResult): number => a.runs.reduce((s, r) => s + (r.failures ?? 0), 0);
+
+/**
+ * A verdict judged on an arm that had a failed request is void: a 429 or a
+ * 5xx answered fast is not throughput, so the row says VOID and shows ✗
+ * whatever its numbers, and the failures are listed under the table.
+ */
+export function voidIfFailed(row: SummaryRow, judged: readonly ArmResult[]): SummaryRow {
+  const failed = judged.filter((a) => failedRequests(a) > 0);
+  if (failed.length === 0) return row;
+  const why = failed.map((a) => `${a.label} had ${failedRequests(a)} failed requests`).join('; ');
+  return { ...row, measured: `VOID: ${why}. (${row.measured})`, met: false };
 }
 
 /** Rows for --compare-entry: the second build against the first, CPU and p50, paired per iteration. */

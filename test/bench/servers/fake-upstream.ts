@@ -12,7 +12,12 @@ import { pipeline } from 'node:stream';
  *   GET  /v1/videos/:id             the job's state; every call is counted per job
  *   GET  /v1/videos/:id/content     CONTENT_FILE, streamed from disk
  *   GET  /__bench/jobs?tag=T        {jobs:[{id, statusCalls}]} for jobs whose prompt holds #tag=T
+ *   GET  /__bench/callers           {callers:[name]}: every caller seen so far
+ *   GET  /__bench/arrivals?tag=T    {callers:[name], jobs:{id:[[ms, caller index], …]}}: when each status
+ *                                   call of a tagged job arrived and from whom (ms since the epoch)
  *
+ * Any path may start with `/as/<caller>`: a Reelay instance configured with
+ * that base URL names itself, so arrivals can be split per instance.
  * Prompt tags steer a job: `#done` completes at once, `#ms=N` completes after
  * N ms (default: one hour, so polled jobs stay in progress), `#tag=T` groups
  * jobs for /__bench/jobs. Untagged jobs are not remembered (creates under load
@@ -28,6 +33,8 @@ interface Job {
   model: string;
   tag: string | undefined;
   statusCalls: number;
+  /** Flat [ms, caller index, ms, caller index, …] of every status call, for lateness and double-poll counts. */
+  arrivals: number[];
 }
 
 const CONTENT_FILE = process.env.CONTENT_FILE;
@@ -36,6 +43,12 @@ const jobs = new Map<string, Job>();
 /** Status calls for ids never remembered, so stats stay complete. */
 const untrackedStatusCalls = new Map<string, number>();
 let seq = 0;
+/** Caller names in order of first appearance; arrivals store the index. */
+const callers: string[] = [];
+const callerIndex = (name: string): number => {
+  const i = callers.indexOf(name);
+  return i === -1 ? callers.push(name) - 1 : i;
+};
 
 const PROMPT_MULTIPART = /name="prompt"\r\n\r\n([^\r]*)/;
 const MODEL_MULTIPART = /name="model"\r\n\r\n([^\r]*)/;
@@ -95,17 +108,19 @@ function create(req: IncomingMessage, res: ServerResponse): void {
       model,
       tag: /#tag=(\S+)/.exec(prompt)?.[1],
       statusCalls: 0,
+      arrivals: [],
     };
     if (prompt.includes('#')) jobs.set(id, job);
     send(res, 200, video(job, now));
   });
 }
 
-function status(id: string, res: ServerResponse): void {
+function status(id: string, caller: number, res: ServerResponse): void {
   const now = Date.now();
   const job = jobs.get(id);
   if (job) {
     job.statusCalls++;
+    job.arrivals.push(now, caller);
     return send(res, 200, video(job, now));
   }
   untrackedStatusCalls.set(id, (untrackedStatusCalls.get(id) ?? 0) + 1);
@@ -118,15 +133,20 @@ function content(res: ServerResponse): void {
   pipeline(createReadStream(CONTENT_FILE, { highWaterMark: 256 * 1024 }), res, () => {});
 }
 
+const AS = /^\/as\/([^/]+)(\/.*)$/;
+
 const server = createServer((req, res) => {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  let path = q === -1 ? url : url.slice(0, q);
+  let caller = '';
+  const as = AS.exec(path);
+  if (as) [caller, path] = [decodeURIComponent(as[1]!), as[2]!];
   if (req.method === 'POST' && path === '/v1/videos') return create(req, res);
   if (req.method === 'GET' && path.startsWith('/v1/videos/')) {
     const rest = path.slice('/v1/videos/'.length);
     if (rest.endsWith('/content')) return content(res);
-    if (!rest.includes('/')) return status(decodeURIComponent(rest), res);
+    if (!rest.includes('/')) return status(decodeURIComponent(rest), callerIndex(caller), res);
   }
   if (req.method === 'GET' && path === '/__bench/jobs') {
     const tag = new URLSearchParams(url.slice(q + 1)).get('tag');
@@ -134,6 +154,18 @@ const server = createServer((req, res) => {
       jobs: [...jobs.values()].filter((j) => j.tag === tag).map((j) => ({ id: j.id, statusCalls: j.statusCalls })),
       untrackedStatusCalls: [...untrackedStatusCalls.values()].reduce((a, b) => a + b, 0),
     });
+  }
+  if (req.method === 'GET' && path === '/__bench/callers') return send(res, 200, { callers });
+  if (req.method === 'GET' && path === '/__bench/arrivals') {
+    const tag = new URLSearchParams(url.slice(q + 1)).get('tag');
+    const out: Record<string, number[][]> = {};
+    for (const j of jobs.values()) {
+      if (j.tag !== tag) continue;
+      const pairs: number[][] = [];
+      for (let i = 0; i + 1 < j.arrivals.length; i += 2) pairs.push([j.arrivals[i]!, j.arrivals[i + 1]!]);
+      out[j.id] = pairs;
+    }
+    return send(res, 200, { callers, jobs: out });
   }
   req.resume();
   send(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: null } });

@@ -68,7 +68,7 @@ describe('CredentialPool', () => {
       { fingerprint: credentialFingerprint(PROVIDER, KEYS[2]), state: 'active' },
     ]);
     const entry = log.entries().find((e) => e.msg === 'upstream credential disabled');
-    expect(entry).toMatchObject({ level: 50, credential: fp, usable: 2 });
+    expect(entry).toMatchObject({ level: 'error', credential: fp, usable: 2 });
     expect(log.lines.join('\n')).not.toContain(KEYS[0]);
   });
 
