@@ -13,6 +13,8 @@ async function start(env: Record<string, string>): Promise<{ p: ReelayProcess; o
   const p = runMain({ REELAY_PORT: '0', ...env });
   running.push(p);
   const line = await p.waitForLine(/Reelay listening on/);
+  // The banner is one write to stderr, its own pipe: it can arrive after the stdout line.
+  await p.waitForStderr(/ {2}try: curl [^\n]*\n/);
   const port = new URL(/listening on (http:\/\/\S+)\/v1/.exec(line)![1]!).port;
   return { p, origin: `http://127.0.0.1:${port}` };
 }

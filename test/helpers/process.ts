@@ -19,6 +19,8 @@ export interface ReelayProcess {
   exited: Promise<number | null>;
   /** Resolves with the first stdout line matching. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves once everything written to stderr so far matches: stderr is its own pipe, so it can arrive after a stdout line written later. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 /** Where processes started by tests keep stored content: never the repository's ./data. */
@@ -49,7 +51,17 @@ export function runMain(env: Record<string, string>): ReelayProcess {
       }
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const stderrWaiters: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr.push(chunk.toString());
+    const text = stderr.join('');
+    for (const w of [...stderrWaiters]) {
+      if (w.pattern.test(text)) {
+        stderrWaiters.splice(stderrWaiters.indexOf(w), 1);
+        w.resolve(text);
+      }
+    }
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
@@ -63,6 +75,15 @@ export function runMain(env: Record<string, string>): ReelayProcess {
         const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr.join('')}`)), timeoutMs);
         waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         void exited.then((code) => reject(new Error(`process exited (${code}) before ${pattern}; stderr: ${stderr.join('')}`)));
+      });
+    },
+    waitForStderr(pattern, timeoutMs = 15_000) {
+      const text = stderr.join('');
+      if (pattern.test(text)) return Promise.resolve(text);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stderr did not match ${pattern} within ${timeoutMs} ms: ${stderr.join('')}`)), timeoutMs);
+        stderrWaiters.push({ pattern, resolve: (t) => (clearTimeout(timer), resolve(t)) });
+        void exited.then((code) => reject(new Error(`process exited (${code}) before stderr matched ${pattern}: ${stderr.join('')}`)));
       });
     },
   };

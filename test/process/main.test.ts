@@ -26,6 +26,8 @@ const start = (env: Record<string, string>) => {
 
 async function listening(p: ReelayProcess): Promise<{ baseURL: string; line: string }> {
   const line = await p.waitForLine(/Reelay listening on/);
+  // The banner is one write to stderr, its own pipe: it can arrive after the stdout line.
+  await p.waitForStderr(/ {2}try: curl [^\n]*\n/);
   const baseURL = /listening on (http:\/\/\S+\/v1)/.exec(line)![1]!;
   return { baseURL, line };
 }
