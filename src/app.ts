@@ -28,7 +28,7 @@ import type { JobPoller } from './polling/job-poller.js';
 import type { Metrics } from './metrics.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { InflightStore } from './stores/inflight-store.js';
-import type { TaskStore } from './stores/task-store.js';
+import type { StatusCachedStore } from './stores/status-cache.js';
 import { adminApiEnabled } from './startup-banner.js';
 import { createVideoService } from './videos/service.js';
 import type { Custody } from './storage/custody.js';
@@ -37,7 +37,7 @@ import type { WebhookAdmin } from './webhooks/admin.js';
 export interface AppDeps {
   config: Config;
   logger: FastifyBaseLogger;
-  store: TaskStore;
+  store: StatusCachedStore;
   inflight: InflightStore;
   /** Shared with the background poller, so inline refreshes and background polls of one job never overlap. */
   jobs: JobPoller;
@@ -154,12 +154,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     custody: deps.custody,
     clock: deps.clock,
     metrics: deps.metrics,
+    // One connection to one server (or memory) runs writes in the order they were sent; a Cluster spreads them over nodes.
+    writesInOrder: deps.redis?.isCluster !== true,
   });
   await app.register(
     async (v1) => {
       await v1.register(authPlugin, { keys: deps.authenticator });
       await v1.register(budgetHeadersPlugin, { budgets: deps.budgets });
-      await v1.register(videoRoutes, { videos, budgets: deps.budgets, models: config.models, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix } });
+      await v1.register(videoRoutes, { videos, budgets: deps.budgets, models: config.models, uploadBytes: uploadLimit, rateLimit: { redis: deps.redis, prefix: config.store.prefix, clock: deps.clock } });
     },
     { prefix: '/v1' },
   );

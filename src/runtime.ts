@@ -37,6 +37,7 @@ import { createStorage } from './storage/create-storage.js';
 import { createCustody, type Custody } from './storage/custody.js';
 import { meteredStorage } from './storage/metered.js';
 import type { TaskStore } from './stores/task-store.js';
+import { withStatusCache } from './stores/status-cache.js';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -118,7 +119,10 @@ async function createSharedState({ config, logger, clock }: RuntimeOptions): Pro
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger, clock } = options;
-  const { store, schedule, inflight, ledger, keyStore, backlog, redis } = await createSharedState(options);
+  const shared = await createSharedState(options);
+  const { schedule, inflight, ledger, keyStore, backlog, redis } = shared;
+  // The memory store is memory already; with Redis a finished video's status reads skip the round trip.
+  const store = withStatusCache(shared.store, { clock, ttlMs: redis ? config.store.status_cache_ms : 0 });
   const authenticator = createKeyResolver({ configKeys: config.keys, store: keyStore, clock, logger: logger.child({ component: 'keys' }) });
   const metrics = createMetrics();
   const providers = createProviderRegistry(config.providers, {

@@ -57,6 +57,11 @@ const StoreSchema = z
     cluster: z.array(z.url({ protocol: /^rediss?$/ })).min(1).optional(),
     prefix: z.string().default('reelay:'),
     retention_days: int(1, 3650).default(30),
+    /**
+     * A finished video's status answers from this instance's memory for this
+     * long (0: off); a delete on another instance shows here within it.
+     */
+    status_cache_ms: int(0, 60_000).default(1000),
   })
   .prefault({});
 
@@ -97,6 +102,8 @@ const PollSchema = z
     stale_ms: int(0).default(2000),
     /** Floor between two upstream status calls for one job. */
     min_interval_ms: int(0).default(1000),
+    /** Background polls in flight at once on one instance; each waits mostly on its provider. */
+    concurrency: int(1, 1024).default(64),
   })
   .prefault({});
 

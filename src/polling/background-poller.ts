@@ -12,10 +12,8 @@ export interface BackgroundPollerDeps {
   clock: Clock;
   poll: PollConfig;
   logger: Logger;
-  /** Due jobs read per tick (default 100). */
+  /** Due jobs read per tick (default: four per poll in flight). */
   batch?: number;
-  /** Polls in flight at once per instance (default 16). */
-  concurrency?: number;
 }
 
 export interface BackgroundPoller {
@@ -35,8 +33,9 @@ const OUTAGE_BACKOFF_MS = 1000;
  */
 export function createBackgroundPoller(deps: BackgroundPollerDeps): BackgroundPoller {
   const { jobs, schedule, clock, poll, logger } = deps;
-  const batch = deps.batch ?? 100;
-  const concurrency = deps.concurrency ?? 16;
+  const concurrency = poll.concurrency;
+  // Enough per read that the loop rarely waits on the last slow poll of a batch before reading again.
+  const batch = deps.batch ?? 4 * concurrency;
   const tickMs = Math.min(500, Math.max(25, Math.floor(poll.initial_ms / 4)));
   let running: Promise<void> | undefined;
   let stopping: AbortController | undefined;

@@ -21,32 +21,43 @@ const CLAIM = 'reelayClaimPoll';
 const RELEASE = 'reelayReleasePoll';
 
 /**
- * KEYS[1] the job's poll hash. ARGV: now, leaseMs, minIntervalMs, token, ttlMs.
+ * KEYS[1] the job's poll hash; KEYS[2], on one server only, the job's due
+ * shard. ARGV: now, leaseMs, minIntervalMs, token, ttlMs, id, leaseUntil.
  * Lease check, min-interval check and the claim are one atomic step, so two
  * instances (or an instance and an inline refresh) can never both poll.
  */
 const CLAIM_SCRIPT = `
-local now = tonumber(ARGV[1])
-local f = redis.call('HMGET', KEYS[1], 'leaseUntil', 'claimedAt', 'intervalMs')
-local leaseUntil = tonumber(f[1]) or 0
-if leaseUntil > now then return {'busy', tostring(leaseUntil)} end
-local claimedAt = tonumber(f[2])
-if claimedAt and claimedAt + tonumber(ARGV[3]) > now then return {'recent', tostring(claimedAt + tonumber(ARGV[3]))} end
-redis.call('HSET', KEYS[1], 'leaseUntil', tostring(now + tonumber(ARGV[2])), 'token', ARGV[4], 'claimedAt', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {'claimed', f[3] or ''}
+local function claim()
+  local now = tonumber(ARGV[1])
+  local f = redis.call('HMGET', KEYS[1], 'leaseUntil', 'claimedAt', 'intervalMs')
+  local leaseUntil = tonumber(f[1]) or 0
+  if leaseUntil > now then return {'busy', tostring(leaseUntil)} end
+  local claimedAt = tonumber(f[2])
+  if claimedAt and claimedAt + tonumber(ARGV[3]) > now then return {'recent', tostring(claimedAt + tonumber(ARGV[3]))} end
+  redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[7], 'token', ARGV[4], 'claimedAt', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return {'claimed', f[3] or ''}
+end
+local result = claim()
+if result[1] == 'claimed' and KEYS[2] then redis.call('ZADD', KEYS[2], 'GT', ARGV[7], ARGV[6]) end
+return result
 `;
 
-/** KEYS[1] the job's poll hash. ARGV: token, intervalMs. Only the lease holder may release. */
+/**
+ * KEYS[1] the job's poll hash; KEYS[2], on one server only, its due shard.
+ * ARGV: token, intervalMs, dueAt, id. Only the lease holder may release.
+ */
 const RELEASE_SCRIPT = `
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'leaseUntil', '0', 'token', '', 'intervalMs', ARGV[2])
+if KEYS[2] then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) end
 return 1
 `;
 
 interface ScheduleCommands {
-  [CLAIM](key: string, now: string, leaseMs: string, minIntervalMs: string, token: string, ttlMs: string): Promise<[string, string]>;
-  [RELEASE](key: string, token: string, intervalMs: string): Promise<number>;
+  /** Keys first, their count given: one (a Cluster) or two (one server). */
+  [CLAIM](numKeys: number, ...keysThenArgs: string[]): Promise<[string, string]>;
+  [RELEASE](numKeys: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
 /**
@@ -67,8 +78,11 @@ export function createRedisJobSchedule(options: RedisJobScheduleOptions): JobSch
   const dueKey = (id: string): string => shardKey(shardOf(id));
   const shards = Array.from({ length: DUE_SHARDS }, (_, n) => shardKey(n));
 
-  redis.defineCommand(CLAIM, { numberOfKeys: 1, lua: CLAIM_SCRIPT });
-  redis.defineCommand(RELEASE, { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  // No fixed key count: on one server the due shard is the script's second key, so a claim or a
+  // release is one round trip; a Cluster keeps the shard in another slot and writes it after.
+  redis.defineCommand(CLAIM, { lua: CLAIM_SCRIPT });
+  redis.defineCommand(RELEASE, { lua: RELEASE_SCRIPT });
+  const oneServer = !redis.isCluster;
   const scripts = redis as unknown as ScheduleCommands;
 
   const readShards = async (now: number, limit: number): Promise<string[][]> => {
@@ -83,7 +97,13 @@ export function createRedisJobSchedule(options: RedisJobScheduleOptions): JobSch
   return guardRedisStore<JobSchedule>({
     async schedule(id, next: NextPoll) {
       const key = pollKey(id);
-      await execChecked(redis.multi().hset(key, 'intervalMs', String(next.intervalMs)).pexpire(key, ttlMs));
+      const tx = redis.multi().hset(key, 'intervalMs', String(next.intervalMs)).pexpire(key, ttlMs);
+      // One server: the index entry rides in the same MULTI (one round trip on the create path).
+      if (!redis.isCluster) {
+        await execChecked(tx.zadd(dueKey(id), next.dueAt, id));
+        return;
+      }
+      await execChecked(tx);
       await redis.zadd(dueKey(id), next.dueAt, id);
     },
 
@@ -101,16 +121,20 @@ export function createRedisJobSchedule(options: RedisJobScheduleOptions): JobSch
 
     async claim(id, { now, leaseMs, minIntervalMs }: ClaimOptions): Promise<ClaimResult> {
       const token = randomBytes(12).toString('hex');
-      const [kind, value] = await scripts[CLAIM](pollKey(id), String(now), String(leaseMs), String(minIntervalMs), token, String(ttlMs));
+      const leaseUntil = String(now + leaseMs);
+      const args = [String(now), String(leaseMs), String(minIntervalMs), token, String(ttlMs), id, leaseUntil];
+      const [kind, value] = oneServer ? await scripts[CLAIM](2, pollKey(id), dueKey(id), ...args) : await scripts[CLAIM](1, pollKey(id), ...args);
       if (kind === 'busy' || kind === 'recent') return { kind, until: Number(value) };
       // GT: only ever later, so a stale claimer cannot pull an adaptive due time forward.
       // Hidden from other pollers until the lease ends; if this instance dies, that is when another takes over.
-      await redis.zadd(dueKey(id), 'GT', now + leaseMs, id);
+      if (!oneServer) await redis.zadd(dueKey(id), 'GT', leaseUntil, id);
       return { kind: 'claimed', token, intervalMs: value === '' || value === undefined ? undefined : Number(value) };
     },
 
     async release(id, token, next: NextPoll) {
-      const released = (await scripts[RELEASE](pollKey(id), token, String(next.intervalMs))) === 1;
+      const args = [token, String(next.intervalMs), String(next.dueAt), id];
+      if (oneServer) return (await scripts[RELEASE](2, pollKey(id), dueKey(id), ...args)) === 1;
+      const released = (await scripts[RELEASE](1, pollKey(id), ...args)) === 1;
       if (released) await redis.zadd(dueKey(id), next.dueAt, id);
       return released;
     },
@@ -120,6 +144,10 @@ export function createRedisJobSchedule(options: RedisJobScheduleOptions): JobSch
     },
 
     async unschedule(id) {
+      if (oneServer) {
+        await execChecked(redis.multi().del(pollKey(id)).zrem(dueKey(id), id));
+        return;
+      }
       await redis.del(pollKey(id));
       await redis.zrem(dueKey(id), id);
     },

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { DAY_MS, type Clock } from '../clock.js';
 import type { VideoEvent } from '../events/event.js';
 import type { HandlerState, Outbox } from '../events/handler.js';
@@ -133,25 +133,28 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore 
       // Custody is never put (see TaskRecord.custody); HSET leaves the c: fields already there alone.
       const { state, updatedAt, outbox, custody: _custody, ...body } = record;
       const key = recordKey(record.id);
-      // The record goes first: list treats an index entry without a record as
-      // stale and removes it, so the reverse order could lose a fresh video.
-      await execChecked(
-        redis
-          .multi()
-          .hset(key, 'rec', JSON.stringify(body), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', String(updatedAt), ...outboxFields(outbox))
-          .pexpire(key, ttl),
-      );
-      // Another slot than the record's, hence a second transaction rather than one MULTI.
+      const recordTx = redis
+        .multi()
+        .hset(key, 'rec', JSON.stringify(body), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', String(updatedAt), ...outboxFields(outbox))
+        .pexpire(key, ttl);
       const index = indexKey(record.owner);
-      await execChecked(
-        redis
-          .multi()
+      const indexed = (tx: ChainableCommander) =>
+        tx
           .zadd(index, 0, record.id)
           .zremrangebylex(index, '-', `(${videoIdFloor(cutoff())}`)
           // NX sets a TTL on a new index; GT only ever extends it, so the index lives as long as its newest entry.
           .pexpire(index, ttl, 'NX')
-          .pexpire(index, ttl, 'GT'),
-      );
+          .pexpire(index, ttl, 'GT');
+      // The record goes first: list treats an index entry without a record as
+      // stale and removes it, so the reverse order could lose a fresh video.
+      // One server: one MULTI, one round trip on the create path. A Cluster
+      // keeps the index in another slot, hence a second transaction after the first.
+      if (!redis.isCluster) {
+        await execChecked(indexed(recordTx));
+        return;
+      }
+      await execChecked(recordTx);
+      await execChecked(indexed(redis.multi()));
     },
 
     async get(id) {

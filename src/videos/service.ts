@@ -16,7 +16,8 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobPoller } from '../polling/job-poller.js';
 import type { AcceptedJob, InputReference, VideoProvider } from '../providers/types.js';
 import type { InflightStore } from '../stores/inflight-store.js';
-import type { TaskRecord, TaskStore } from '../stores/task-store.js';
+import type { StatusCachedStore } from '../stores/status-cache.js';
+import type { TaskRecord } from '../stores/task-store.js';
 import { settleQuietly, type Budgets, type JobToAdmit } from '../budgets/budgets.js';
 import type { EventDispatcher } from '../events/dispatcher.js';
 import type { Remaining } from '../budgets/ledger.js';
@@ -40,7 +41,8 @@ export interface VideoCreateRequest {
 export interface VideoServiceDeps {
   config: Pick<Config, 'models' | 'poll'>;
   providers: ProviderRegistry;
-  store: TaskStore;
+  /** Status reads of finished videos may come from its cache (src/stores/status-cache.ts); every other read is fresh. */
+  store: StatusCachedStore;
   /** Concurrency slots per gateway key (`max_concurrent`). */
   inflight: InflightStore;
   /** Polling of non-terminal jobs, shared with the background poller. */
@@ -54,6 +56,13 @@ export interface VideoServiceDeps {
   clock: Clock;
   /** Jobs created, and the terminal writes of jobs terminal at create. */
   metrics: Pick<Metrics, 'jobCreated' | 'jobFinished'>;
+  /**
+   * The store, slots and schedule apply writes in the order they are sent
+   * (memory, or one Redis server over one connection): a create's record,
+   * slot and schedule then go out together, one round trip. False on a
+   * Cluster, where the record must land before its schedule entry does.
+   */
+  writesInOrder?: boolean | undefined;
 }
 
 /** A reserved slot frees itself after this long if the create never finishes (the instance died mid-create). */
@@ -130,13 +139,17 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     await persistAccepted(
       job,
       async () => {
+        // A poller finding a schedule entry without its record unschedules it, so the record is sent first.
+        if (!terminal && deps.writesInOrder) {
+          await Promise.all([store.put(stored), inflight.hold(job.owner, job.id, { now, until: holdUntil }), jobs.scheduleFirst(job)]);
+          return;
+        }
         await store.put(stored);
         if (terminal) {
           await Promise.all([inflight.release(job.owner, job.id), jobs.scheduleFirst(job)]);
           await events.track(stored, stored.outbox!, log.child({ videoId: job.id }));
         } else {
-          // Independent keys: one round trip instead of two on the create path.
-          await Promise.all([inflight.hold(job.owner, job.id, { now: clock.now(), until: holdUntil }), jobs.scheduleFirst(job)]);
+          await Promise.all([inflight.hold(job.owner, job.id, { now, until: holdUntil }), jobs.scheduleFirst(job)]);
         }
       },
       log,
@@ -179,11 +192,11 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
   const notFound = (id: string) =>
     new NotFoundError(`No video found with id '${id}'.`, { param: 'video_id', code: 'video_not_found' });
 
-  /** Another key's video is indistinguishable from a missing one. */
-  const owned = async (principal: Principal, id: string): Promise<TaskRecord> => {
+  /** Another key's video is indistinguishable from a missing one. `forStatus`: a finished video's record may come from the status cache. */
+  const owned = async (principal: Principal, id: string, forStatus = false): Promise<TaskRecord> => {
     // Anything that is not one of our ids never reaches the store (no odd Redis keys, no hash tags).
     if (!isVideoId(id)) throw notFound(id);
-    const record = await store.get(id);
+    const record = await (forStatus ? store.getForStatus(id) : store.get(id));
     if (!record || record.owner !== principal.owner) throw notFound(id);
     return record;
   };
@@ -282,7 +295,7 @@ export function createVideoService(deps: VideoServiceDeps): VideoService {
     },
 
     async retrieve(principal, id, log) {
-      const record = await owned(principal, id);
+      const record = await owned(principal, id, true);
       return reply(await refreshIfStale(record, log));
     },
 

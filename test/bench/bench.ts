@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism, release, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { setCores } from './lib/compare.js';
-import { createEnv, createVideo, type BenchEnv } from './lib/env.js';
+import { createEnv, type BenchEnv } from './lib/env.js';
 import { runLoad } from './lib/load.js';
 import type { Preset } from './lib/presets.js';
 import { cpuModel } from './lib/proc.js';
@@ -11,7 +11,7 @@ import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import type { Machine } from './lib/report.js';
 import { ROOT } from './lib/spawn.js';
 import { SCENARIOS, type ScenarioName, type ScenarioResult, type SummaryRow } from './lib/types.js';
-import { cachedStatus, STATUS_PROMPT } from './scenarios/cached-status.js';
+import { cachedStatus, completedVideo } from './scenarios/cached-status.js';
 import { content } from './scenarios/content.js';
 import { create, CREATE_POLL } from './scenarios/create.js';
 import { custodyContent } from './scenarios/custody-content.js';
@@ -146,7 +146,7 @@ async function profile(env: BenchEnv, preset: Preset, name: 'cached-status' | 'c
     const connections = 50;
     const spec =
       name === 'cached-status'
-        ? { url: `${reelay.origin}/v1/videos/${(await createVideo(env, reelay, STATUS_PROMPT)).id}`, headers: env.authHeaders(), connections }
+        ? { url: `${reelay.origin}/v1/videos/${(await completedVideo(env, reelay)).id}`, headers: env.authHeaders(), connections }
         : {
             url: `${reelay.origin}/v1/videos`,
             method: 'POST' as const,

@@ -36,7 +36,7 @@ import { makeRecord } from '../stores/task-store.contract.js';
  * upstream; time is a manual clock, so every interval is exact.
  */
 
-const POLL: PollConfig = { initial_ms: 2000, max_ms: 15_000, lease_ms: 30_000, give_up_after_s: 3600, stale_ms: 2000, min_interval_ms: 1000 };
+const POLL: PollConfig = { initial_ms: 2000, max_ms: 15_000, lease_ms: 30_000, give_up_after_s: 3600, stale_ms: 2000, min_interval_ms: 1000, concurrency: 64 };
 const DAY_MS = 86_400_000;
 
 interface Stores {
@@ -66,10 +66,10 @@ async function openBackend(kind: 'memory' | 'redis' | 'cluster'): Promise<Backen
   let client: Redis | Cluster;
   if (kind === 'redis') {
     server = await startRedisServer();
-    client = createRedisClient({ type: 'redis', url: server.url, prefix: '', retention_days: 30 });
+    client = createRedisClient({ url: server.url });
   } else {
     cluster = await startRedisCluster();
-    client = createRedisClient({ type: 'redis', url: 'redis://unused', cluster: cluster.urls, prefix: '', retention_days: 30 });
+    client = createRedisClient({ url: 'redis://unused', cluster: cluster.urls });
   }
   await connectRedis(client);
   const logger = createLogger('silent');

@@ -49,7 +49,7 @@ describe('on one Redis', () => {
 
   it('answers ServiceUnavailableError quickly while Redis is down, and works again once it is back', async () => {
     const outage = await startRedisServer();
-    const client = createRedisClient({ type: 'redis', url: outage.url, prefix: 'x:', retention_days: 1 });
+    const client = createRedisClient({ url: outage.url });
     client.on('error', () => {}); // connection errors are the point of this test
     try {
       await client.connect();
