@@ -20,7 +20,7 @@ export interface RateLimitOptions {
   redis?: Redis | Cluster | undefined;
   prefix: string;
   bucket: RateLimitBucket;
-  /** Windows are aligned to it (src/ratelimit). */
+  /** When a window ends, read against Redis's answers (src/ratelimit), and the outage-warning pacing. */
   clock: Clock;
   /** How often counts made in process reach Redis; the cross-instance tolerance is one such period. */
   flushMs?: number;
