@@ -36,23 +36,8 @@ async function main(): Promise<void> {
   }
   const { config, path } = loaded;
   const runtime = await createRuntime({ config, logger, clock: systemClock });
-  await runtime.app.listen({ host: config.server.host, port: config.server.port });
-  const address = runtime.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.server.port;
-  const banner = startupBanner(config, port);
-  logger.info({ configPath: path, store: config.store.type, url: banner.url, key: banner.keyName }, `Reelay listening on ${banner.url}`);
-  // Plain text beside the JSON log, so the curl pastes as it is.
-  process.stderr.write(banner.text);
-  if (insecureDefaultKey(config)) {
-    logger.warn('the default development key sk-reelay-dev is accepted on a non-loopback address; set REELAY_DEV_KEY or your own keys');
-  }
-  if (insecureDefaultAdminKey(config)) {
-    logger.warn(`the admin API is off: its key is the public default ${EMBEDDED_ADMIN_KEY} and the address is not loopback; set REELAY_ADMIN_KEY`);
-  }
-  if (privateWebhooksBeyondLoopback(config)) {
-    logger.warn('webhooks.allow_private is on and the address is not loopback: webhooks may target private and internal addresses; turn it off unless every receiver is internal');
-  }
-
+  // Before listening: a signal that arrives once the listening line is out must find its handler,
+  // or the kernel's default action ends the process with nothing drained.
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -76,6 +61,23 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  const address = runtime.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const banner = startupBanner(config, port);
+  logger.info({ configPath: path, store: config.store.type, url: banner.url, key: banner.keyName }, `Reelay listening on ${banner.url}`);
+  // Plain text beside the JSON log, so the curl pastes as it is.
+  process.stderr.write(banner.text);
+  if (insecureDefaultKey(config)) {
+    logger.warn('the default development key sk-reelay-dev is accepted on a non-loopback address; set REELAY_DEV_KEY or your own keys');
+  }
+  if (insecureDefaultAdminKey(config)) {
+    logger.warn(`the admin API is off: its key is the public default ${EMBEDDED_ADMIN_KEY} and the address is not loopback; set REELAY_ADMIN_KEY`);
+  }
+  if (privateWebhooksBeyondLoopback(config)) {
+    logger.warn('webhooks.allow_private is on and the address is not loopback: webhooks may target private and internal addresses; turn it off unless every receiver is internal');
+  }
+
 }
 
 main().catch((err: unknown) => {
