@@ -122,7 +122,12 @@ describe('/metrics after a scripted session', () => {
     for (const variant of ['video', 'thumbnail', 'spritesheet'] as const) {
       variantBytes += (await (await client.videos.downloadContent(done.id, { variant })).arrayBuffer()).byteLength;
     }
-    after = await metrics();
+    // A streamed reply is counted in onResponse, once the server has finished it: that can come just after the
+    // client read its last byte, so the scrape waits for the third download to be counted.
+    after = await eventually(async () => {
+      const m = await metrics();
+      return m.value('reelay_http_requests_total', { route: '/v1/videos/:id/content', method: 'GET', status: '200' }) >= 3 ? m : undefined;
+    });
   });
 
   it('ends as scripted', () => {
