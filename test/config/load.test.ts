@@ -41,7 +41,8 @@ describe('parseConfig', () => {
     expect(config.limits).toEqual({ upload_bytes: 20 * 1024 * 1024, drain_bytes: 64 * 1024 * 1024 });
     expect(config.readyz).toEqual({ details: false });
     expect(config.metrics).toEqual({ public: false });
-    expect(config.poll).toMatchObject({ initial_ms: 2000, max_ms: 15000, min_interval_ms: 1000 });
+    expect(config.poll).toMatchObject({ initial_ms: 2000, max_ms: 15000, min_interval_ms: 1000, concurrency: 64 });
+    expect(config.store.status_cache_ms).toBe(1000);
     expect(config.keys[0]!.key).toBe('sk-reelay-dev');
     expect(Object.isFrozen(config.keys[0])).toBe(true);
   });
@@ -106,6 +107,29 @@ models: {}
     expect(problems.length).toBeGreaterThanOrEqual(4);
     expect(problems.join('\n')).toMatch(/server\.port/);
     expect(problems.join('\n')).toMatch(/providers\[0\]\.id/);
+  });
+
+  // The settings the performance work added: hostile values are refused by path, never clamped (a numeric string is a number, as ${VAR} substitutions arrive).
+  it.each([
+    ['store', 'status_cache_ms', '-1'],
+    ['store', 'status_cache_ms', '60001'],
+    ['store', 'status_cache_ms', '1.5'],
+    ['store', 'status_cache_ms', '"abc"'],
+    ['store', 'status_cache_ms', '[]'],
+    ['store', 'status_cache_ms', '{__proto__: 1}'],
+    ['poll', 'concurrency', '0'],
+    ['poll', 'concurrency', '1025'],
+    ['poll', 'concurrency', '1e400'],
+    ['poll', 'concurrency', 'constructor'],
+  ])('refuses %s.%s: %s', (section, field, value) => {
+    const problems = problemsOf(`${MINIMAL}${section}:\n  ${field}: ${value}\n`);
+    expect(problems.join('\n')).toMatch(new RegExp(`${section}\\.${field}`));
+  });
+
+  it('accepts status_cache_ms 0 (the cache off) and poll.concurrency at its bounds', () => {
+    expect(parseConfig(`${MINIMAL}store:\n  status_cache_ms: 0\n`, {}).store.status_cache_ms).toBe(0);
+    expect(parseConfig(`${MINIMAL}poll:\n  concurrency: 1\n`, {}).poll.concurrency).toBe(1);
+    expect(parseConfig(`${MINIMAL}poll:\n  concurrency: 1024\n`, {}).poll.concurrency).toBe(1024);
   });
 
   it('reports YAML syntax errors', () => {

@@ -1,5 +1,6 @@
 import { Redis, type Cluster } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { createRedisClient } from '../../src/stores/redis-client.js';
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -22,6 +23,23 @@ export function useRedisServer(bind: (redis: Redis) => void): void {
     await redis?.quit();
     await server?.stop();
   });
+}
+
+/**
+ * A private redis-server for one outage test, and the production client on it
+ * (no offline queue: commands fail at once while the server is away), both
+ * gone when the test finishes.
+ */
+export async function useOutageRedis(): Promise<{ outage: RedisServer; client: Redis }> {
+  const outage = await startRedisServer();
+  const client = createRedisClient({ url: outage.url }) as Redis;
+  client.on('error', () => {}); // connection errors are the point of such a test
+  onTestFinished(async () => {
+    client.disconnect();
+    await outage.stop();
+  });
+  await client.connect();
+  return { outage, client };
 }
 
 /** A real three-master Redis Cluster and a connected Cluster client. */

@@ -2,10 +2,9 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRedisCounter, rateLimitKey } from '../../src/ratelimit/redis-counter.js';
 import { createSharedCounter, type SharedCounter } from '../../src/ratelimit/shared-counter.js';
-import { createRedisClient } from '../../src/stores/redis-client.js';
 import { manualClock } from '../helpers/manual-clock.js';
-import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
-import { deleteUnder, useRedisServer } from '../helpers/redis-suite.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { deleteUnder, useOutageRedis, useRedisServer } from '../helpers/redis-suite.js';
 
 const WINDOW_MS = 60_000;
 const START = Date.UTC(2026, 10, 1, 12, 0, 10);
@@ -203,16 +202,8 @@ describe('rate-limit counter without Redis (memory store)', () => {
 
 describe('shared rate-limit counter while Redis is down', () => {
   it('rejects what must ask Redis, answers the rest, never throws from flush(), and sends the counts once Redis is back', async () => {
-    const outage = await startRedisServer();
-    // The production client: no offline queue, so commands fail at once while Redis is away.
-    const client = createRedisClient({ url: outage.url });
-    client.on('error', () => {}); // connection errors are the point of this test
-    onTestFinished(async () => {
-      client.disconnect();
-      await outage.stop();
-    });
-    await client.connect();
-    const { counter, errors, stored } = scene(client as Redis);
+    const { outage, client } = await useOutageRedis();
+    const { counter, errors, stored } = scene(client);
     const a = counter();
     expect((await a.hit('alice', 100)).current).toBe(1);
     await outage.halt();

@@ -5,10 +5,9 @@ import { errorHandlerPlugin } from '../../src/http/plugins/error-handler.js';
 import { rateLimitPlugin } from '../../src/http/plugins/rate-limit.js';
 import type { Principal } from '../../src/keys/principal.js';
 import { rateLimitKey } from '../../src/ratelimit/redis-counter.js';
-import { createRedisClient } from '../../src/stores/redis-client.js';
 import { manualClock } from '../helpers/manual-clock.js';
-import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
-import { deleteUnder, useRedisServer } from '../helpers/redis-suite.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { deleteUnder, useOutageRedis, useRedisServer } from '../helpers/redis-suite.js';
 
 /**
  * The rate-limit plugin over our store, in a Fastify app of its own: the
@@ -80,15 +79,8 @@ describe('rate-limit plugin over the shared counter', () => {
   });
 
   it('lets requests go on while Redis cannot count, as before', async () => {
-    const outage = await startRedisServer();
-    const client = createRedisClient({ url: outage.url });
-    client.on('error', () => {}); // connection errors are the point of this test
-    onTestFinished(async () => {
-      client.disconnect();
-      await outage.stop();
-    });
-    await client.connect();
-    const app = await limitedApp(client as Redis, uniquePrefix('rl-down'));
+    const { outage, client } = await useOutageRedis();
+    const app = await limitedApp(client, uniquePrefix('rl-down'));
     await outage.kill();
     await expect.poll(() => client.status).not.toBe('ready');
     for (let i = 0; i < 5; i++) expect((await get(app, 'alice', 2)).statusCode).toBe(200);
